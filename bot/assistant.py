@@ -1,0 +1,540 @@
+"""The assistant: one conversation engine behind every channel.
+
+A channel turns what a person sent into an :class:`Incoming` and shows the returned
+:class:`~bot.replies.Reply` objects.  For each message the assistant loads the user's
+session, works out the replies, and commits the new session (with the update id and
+any submission) *before* returning, so nothing a user was told is ever lost on a crash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from bot.answers import NOT_SURE, WAY_ON, answer_question, entry_text
+from bot.flows.engine import FlowEngine, Outcome, match_option
+from bot.flows.validators import MAX_ANSWER_CHARS
+from bot.knowledge.base import Knowledge
+from bot.knowledge.faq import FaqEntry
+from bot.knowledge.hub_text import ANY_HUB, describe_hub, describe_search
+from bot.knowledge.text import fold, strip_control
+from bot.replies import Option, Reply
+from bot.session import FlowState, Session
+from bot.store.base import OutgoingMail, Store, Submission, SubmittedApplication
+
+logger = logging.getLogger(__name__)
+
+MAX_QUESTION_CHARS = 1000
+EOI = "eoi"
+COMMANDS = (
+    ("start", "the welcome and menu"),
+    ("help", "what I can do, or help with the current question"),
+    ("eligibility", "check the Specialist programme's essential criteria"),
+    ("hub", "find your Maths Hub (also /hub PLACE)"),
+    ("apply", "fill in the Work Group Expression of Interest"),
+    ("resume", "continue your application"),
+    ("status", "see whether your application has been delivered"),
+    ("cancel", "stop the current form (your answers are kept)"),
+    ("privacy", "how your information is used"),
+    ("forget", "delete your draft and conversation data"),
+)
+FORM_COMMANDS = (
+    ("back", "go to the previous question"),
+    ("skip", "leave an optional question blank"),
+)
+DELIVERY_WORDS = {
+    "pending": "being sent to the hub (I'll keep trying if its mail server is busy)",
+    "sent": "delivered to the hub's mail server",
+    "held": "saved and waiting: the hub's email address still has to be set by the assistant's operator",
+    "failed": "not delivered after many attempts: please email your hub directly",
+    None: "saved",
+}
+GREETINGS = {
+    "hi",
+    "hello",
+    "hey",
+    "hiya",
+    "good morning",
+    "good afternoon",
+    "menu",
+    "start",
+    "help",
+}
+NON_TEXT = {
+    "sticker": "a sticker",
+    "photo": "a photo",
+    "voice": "a voice message",
+    "video": "a video",
+    "document": "a file",
+    "audio": "an audio clip",
+    "animation": "a GIF",
+    "contact": "a contact",
+    "poll": "a poll",
+    "video_note": "a video message",
+}
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One thing a person sent, in any channel."""
+
+    user_id: str
+    text: str = ""
+    kind: str = "text"  # "text", "location", or a non-text kind such as "sticker"
+    private: bool = True
+    update_key: str | None = None
+    location: tuple[float, float] | None = None
+
+
+@dataclass
+class _Turn:
+    replies: list[Reply] = field(default_factory=list)
+    submission: Submission | None = None
+    forget: bool = False
+
+    def say(
+        self,
+        text: str,
+        options: tuple[Option, ...] = (),
+        *,
+        field: str | None = None,
+        flow: str | None = None,
+    ) -> None:
+        self.replies.append(Reply(text, field=field, options=options, flow=flow))
+
+
+Compose = Callable[[SubmittedApplication], OutgoingMail | None]
+
+
+class Assistant:
+    def __init__(
+        self,
+        knowledge: Knowledge,
+        store: Store,
+        *,
+        today: Callable[[], dt.date],
+        compose: Compose | None = None,
+        on_submitted: Callable[[SubmittedApplication], None] | None = None,
+    ) -> None:
+        self.knowledge = knowledge
+        self.store = store
+        self.today = today
+        self.compose = compose
+        self.on_submitted = on_submitted
+        self.engine = FlowEngine(knowledge.flows, knowledge.finder, today, self._window_sentence)
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    def _window_sentence(self, window_id: str) -> str | None:
+        window = self.knowledge.faq.windows.get(window_id)
+        return window.status_sentence(self.today()) if window else None
+
+    def _lock(self, user_id: str) -> asyncio.Lock:
+        lock = self._locks.get(user_id)
+        if lock is None:
+            if len(self._locks) > 10_000:
+                self._locks = {k: v for k, v in self._locks.items() if v.locked()}
+            lock = self._locks[user_id] = asyncio.Lock()
+        return lock
+
+    # -- entry points ----------------------------------------------------------------------
+
+    async def greet(self, user_id: str, *, private: bool = True) -> list[Reply]:
+        """What a person sees on opening the conversation (resuming a draft if there is one)."""
+        async with self._lock(user_id):
+            session = await self.store.load_session(user_id) or Session()
+            turn = _Turn()
+            state = session.current()
+            if state is not None and state.flow == EOI and private:
+                turn.say("Welcome back! Your Expression of Interest is saved; let's carry on.")
+                self._resume(session, turn)
+            else:
+                self._welcome(session, turn, private)
+            await self.store.commit(user_id, session)
+            return turn.replies
+
+    async def handle(self, incoming: Incoming) -> list[Reply]:
+        async with self._lock(incoming.user_id):
+            if incoming.update_key and await self.store.is_handled(incoming.update_key):
+                logger.info("skipping an update that was already handled")
+                return []
+            session = await self.store.load_session(incoming.user_id) or Session()
+            turn = _Turn()
+            await self._respond(session, incoming, turn)
+            if turn.forget:
+                await self.store.forget(incoming.user_id)
+            stored = await self.store.commit(
+                incoming.user_id,
+                session,
+                update_key=incoming.update_key,
+                submission=turn.submission,
+            )
+            if stored is not None:
+                self._confirm_submission(stored, turn)
+                if self.on_submitted is not None:
+                    self.on_submitted(stored)
+            return turn.replies
+
+    # -- dispatch --------------------------------------------------------------------------
+
+    async def _respond(self, session: Session, incoming: Incoming, turn: _Turn) -> None:
+        state = session.current()
+        if incoming.kind == "location" and incoming.location is not None:
+            self._nearest(incoming.location, turn)
+            self._reask(session, turn)
+            return
+        if incoming.kind != "text":
+            what = NON_TEXT.get(incoming.kind, "that kind of message")
+            if state is not None and state.step is not None:
+                turn.replies.append(
+                    self.engine.question(
+                        self.knowledge.flows[state.flow],
+                        state,
+                        note=f"I can't read {what} here: please type your answer as text.",
+                    )
+                )
+            else:
+                turn.say(f"I can't read {what}, only text. Type a question, or choose from /start.")
+            return
+        text = strip_control(incoming.text).strip()
+        if text.startswith("/") and len(text) > 1 and not text[1].isspace():
+            await self._command(session, incoming, text, turn)
+            return
+        if state is not None and state.step is not None:
+            self._flow_input(session, state, text, turn, private=incoming.private)
+            return
+        await self._idle(session, incoming, text, turn)
+
+    async def _command(self, session: Session, incoming: Incoming, text: str, turn: _Turn) -> None:
+        word, _, argument = text[1:].partition(" ")
+        command = word.split("@", 1)[0].lower()
+        argument = argument.strip()
+        state = session.current()
+        in_form = state is not None and state.step is not None
+        if command in ("start", "menu"):
+            session.offered = []
+            if state is not None and state.flow != EOI:
+                session.active = None
+            self._welcome(session, turn, incoming.private)
+        elif command == "help":
+            if in_form and state is not None:
+                turn.replies.append(self.engine.help(state))
+            else:
+                turn.say(self._help_text(incoming.private))
+        elif command == "eligibility":
+            self._start_flow(session, "eligibility", turn)
+        elif command == "hub":
+            if argument:
+                turn.say(describe_search(self.knowledge.finder.find(argument)))
+                self._reask(session, turn)
+            else:
+                self._start_flow(session, "hub", turn)
+        elif command == "apply":
+            if not incoming.private:
+                turn.say(
+                    "To keep personal details out of group chats, I only take applications in a "
+                    "private chat. Message me directly and send /apply there."
+                )
+            else:
+                self._start_flow(session, EOI, turn)
+        elif command == "resume":
+            if not incoming.private:
+                turn.say(
+                    "Applications continue in a private chat: message me directly and send /resume."
+                )
+            else:
+                self._resume(session, turn)
+        elif command == "status":
+            await self._status(session, incoming, turn)
+        elif command == "cancel":
+            self._cancel(session, turn)
+        elif command == "privacy":
+            turn.say(self._privacy_text())
+            self._reask(session, turn)
+        elif command == "forget":
+            session.active, session.flows, session.offered = None, {}, []
+            turn.forget = True
+            turn.say(
+                "Done: I've deleted your draft and your conversation data. An application you "
+                "already submitted stays with the Maths Hub it was sent to; contact that hub to "
+                "have it removed."
+            )
+        elif command in ("back", "skip"):
+            if in_form and state is not None:
+                outcome = self.engine.back(state) if command == "back" else self.engine.skip(state)
+                self._apply_outcome(session, state, outcome, turn)
+            else:
+                turn.say(
+                    f"/{command} works while you're answering a form's questions, and no form is open now."
+                )
+        else:
+            shown = word[:30]
+            turn.say(f"I don't know the command /{shown}. " + self._command_list(in_form))
+            self._reask(session, turn)
+
+    def _flow_input(
+        self, session: Session, state: FlowState, text: str, turn: _Turn, *, private: bool
+    ) -> None:
+        flow = self.knowledge.flows[state.flow]
+        if flow.private and not private:
+            turn.say(
+                "I only take applications in a private chat: message me directly and send /resume."
+            )
+            return
+        if len(text) > MAX_ANSWER_CHARS:
+            turn.replies.append(
+                self.engine.question(
+                    flow,
+                    state,
+                    note=f"That message is {len(text):,} characters; the longest answer I can take is "
+                    f"{MAX_ANSWER_CHARS:,}. Nothing was saved for this question.",
+                )
+            )
+            return
+        step = flow.step(state.step or "")
+        if text.endswith("?") and not match_option(self.engine.options(flow, state, step), text):
+            result = self.knowledge.matcher.match(text)
+            if result.entry is not None:
+                self._answer(result.entry, turn)
+                turn.replies.append(self.engine.question(flow, state, note="Back to the form:"))
+                return
+        outcome = self.engine.handle(state, text)
+        self._apply_outcome(session, state, outcome, turn)
+
+    def _apply_outcome(
+        self, session: Session, state: FlowState, outcome: Outcome, turn: _Turn
+    ) -> None:
+        turn.replies.extend(outcome.replies)
+        if outcome.submit:
+            answers = self._ordered_answers(state)
+            turn.submission = Submission(
+                hub_id=state.answers.get("maths_hub", ""),
+                answers=answers,
+                compose=self.compose or (lambda _app: None),
+            )
+            session.flows.pop(state.flow, None)
+            session.active = None
+        elif outcome.finished:
+            if outcome.cancelled or state.flow != EOI:
+                session.flows.pop(state.flow, None)
+            session.active = None
+
+    def _ordered_answers(self, state: FlowState) -> dict[str, str]:
+        flow = self.knowledge.flows[state.flow]
+        return {
+            s.field: state.answers.get(s.field, "")
+            for s in flow.steps
+            if s.is_question and s.type != "consent"
+        }
+
+    async def _idle(self, session: Session, incoming: Incoming, text: str, turn: _Turn) -> None:
+        if not text:
+            turn.say("I didn't get any text there. Type a question, or send /start for the menu.")
+            return
+        if len(text) > MAX_QUESTION_CHARS:
+            turn.say(
+                f"That message is {len(text):,} characters. Please ask one question at a time, "
+                f"in up to {MAX_QUESTION_CHARS:,} characters."
+            )
+            return
+        if session.offered and (
+            chosen := match_option(
+                tuple(Option(label, value) for label, value in session.offered), text
+            )
+        ):
+            await self._choose(session, incoming, chosen.value, turn)
+            return
+        if fold(text) in GREETINGS:
+            self._welcome(session, turn, incoming.private)
+            return
+        answer = answer_question(self.knowledge, text, self.today(), limit=MAX_QUESTION_CHARS)
+        if answer.entry is not None:
+            turn.say(answer.text)
+            self._remind_draft(session, turn, incoming.private)
+            return
+        search = self.knowledge.finder.find(text, whole=True)
+        if search.status in ("found", "outside"):
+            turn.say(describe_search(search))
+            return
+        draft = session.flows.get(EOI)
+        if draft is not None and incoming.private and not text.endswith("?"):
+            turn.say("Let's carry on with your Expression of Interest.")
+            self._resume(session, turn)
+            return
+        await self.store.record_unanswered(text, answer.score)
+        options = tuple(Option(e.questions[0], f"faq:{e.id}") for e in answer.suggestions)
+        lines = [NOT_SURE]
+        if options:
+            lines.append("Did you mean one of these?")
+        lines.append(WAY_ON)
+        session.offered = [(o.label, o.value) for o in options]
+        turn.say("\n".join(lines), options)
+
+    async def _choose(self, session: Session, incoming: Incoming, value: str, turn: _Turn) -> None:
+        session.offered = []
+        if value.startswith("faq:"):
+            try:
+                self._answer(self.knowledge.faq.entry(value[4:]), turn)
+            except KeyError:
+                turn.say("That suggestion is out of date; please ask your question again.")
+        elif value == "ask":
+            turn.say('Type your question, for example "How much release time is there?"')
+        elif value == "resume":
+            self._resume(session, turn)
+        elif value in ("eligibility", "hub", EOI):
+            if value == EOI and not incoming.private:
+                turn.say(
+                    "I only take applications in a private chat: message me directly and send /apply."
+                )
+            else:
+                self._start_flow(session, value, turn)
+
+    # -- pieces ----------------------------------------------------------------------------
+
+    def _answer(self, entry: FaqEntry, turn: _Turn) -> None:
+        turn.say(entry_text(self.knowledge, entry, self.today()))
+
+    def _start_flow(self, session: Session, flow_id: str, turn: _Turn) -> None:
+        previous = session.current()
+        if previous is not None and previous.flow == EOI and flow_id != EOI:
+            turn.say("Your Expression of Interest is saved: /resume takes you back to it.")
+        existing = session.flows.get(flow_id) if flow_id == EOI else None
+        if existing is not None:
+            turn.say("You already have an Expression of Interest in progress; let's continue it.")
+        state, outcome = self.engine.begin(flow_id, existing)
+        session.flows[flow_id] = state
+        session.active = flow_id
+        session.offered = []
+        self._apply_outcome(session, state, outcome, turn)
+
+    def _resume(self, session: Session, turn: _Turn) -> None:
+        draft = session.flows.get(EOI)
+        if draft is None:
+            turn.say(
+                "You have no application in progress. /apply starts the Work Group Expression of Interest."
+            )
+            return
+        state, outcome = self.engine.begin(EOI, draft)
+        session.active = EOI
+        self._apply_outcome(session, state, outcome, turn)
+
+    def _reask(self, session: Session, turn: _Turn) -> None:
+        state = session.current()
+        if state is not None and state.step is not None:
+            turn.replies.append(self.engine.question(self.knowledge.flows[state.flow], state))
+
+    def _remind_draft(self, session: Session, turn: _Turn, private: bool) -> None:
+        if private and EOI in session.flows and session.active is None:
+            turn.say("(Your Expression of Interest is saved: /resume to continue it.)")
+
+    def _cancel(self, session: Session, turn: _Turn) -> None:
+        state = session.current()
+        if state is None:
+            turn.say("There's nothing to cancel. Ask a question, or send /start for the menu.")
+            return
+        session.active = None
+        if state.flow == EOI:
+            turn.say(
+                "Stopped. Your answers so far are saved: /resume continues where you left off, "
+                "and /forget deletes them."
+            )
+        else:
+            session.flows.pop(state.flow, None)
+            turn.say("Stopped. Ask me a question, or send /start for the menu.")
+
+    def _nearest(self, location: tuple[float, float], turn: _Turn) -> None:
+        first, *others = self.knowledge.finder.nearest(*location)
+        lines = [
+            "The Maths Hub whose lead school is nearest to that location:",
+            "",
+            describe_hub(first),
+        ]
+        if others:
+            lines += ["", "Next nearest:"] + [f"- {h.name} ({h.region})" for h in others]
+        lines += [
+            "",
+            "Hubs serve areas rather than distances, so /hub with your town or postcode is more precise. "
+            + ANY_HUB,
+        ]
+        turn.say("\n".join(lines))
+
+    async def _status(self, session: Session, incoming: Incoming, turn: _Turn) -> None:
+        if not incoming.private:
+            turn.say("Ask me /status in a private chat.")
+            return
+        applications = await self.store.applications(user_id=incoming.user_id)
+        lines = []
+        for app in applications:
+            hub = self.knowledge.hubs.get(app.hub_id)
+            lines.append(
+                f"{app.reference} ({app.answers.get('school_name', '')}), submitted "
+                f"{app.submitted_at:%d %B %Y} to {hub.name if hub else app.hub_id}: "
+                f"{DELIVERY_WORDS.get(app.delivery, DELIVERY_WORDS[None])}."
+            )
+        if (draft := session.flows.get(EOI)) is not None:
+            flow = self.knowledge.flows[EOI]
+            questions = [s for s in flow.path(draft.answers) if s.is_question]
+            done = sum(1 for s in questions if s.field in draft.answers)
+            lines.append(
+                f"Draft in progress: {done} of {len(questions)} questions answered. /resume to continue."
+            )
+        turn.say(
+            "\n".join(lines)
+            if lines
+            else "You haven't submitted an application yet. /apply starts one."
+        )
+        self._reask(session, turn)
+
+    def _confirm_submission(self, app: SubmittedApplication, turn: _Turn) -> None:
+        hub = self.knowledge.hubs.get(app.hub_id)
+        hub_name = hub.name if hub else "your Maths Hub"
+        turn.say(
+            f"Thank you: your Expression of Interest has been submitted.\n"
+            f"Reference: {app.reference}\n\n"
+            f"It is being emailed to {hub_name}, with the head teacher, head of department and "
+            "both teachers copied in to confirm their electronic signatures. What happens next: "
+            "Maths Hub staff will contact you with more details about their selection process. "
+            "/status shows whether it has been delivered. A submitted application can't be "
+            "changed here; contact the hub, quoting the reference, if something needs correcting."
+        )
+
+    def _welcome(self, session: Session, turn: _Turn, private: bool) -> None:
+        options = [
+            Option("Ask a question", "ask"),
+            Option("Am I eligible?", "eligibility"),
+            Option("Find my Maths Hub", "hub"),
+        ]
+        if private:
+            if EOI in session.flows:
+                options.append(Option("Continue my application", "resume"))
+            else:
+                options.append(Option("Apply for a Work Group", EOI))
+        session.offered = [(o.label, o.value) for o in options]
+        turn.say(
+            "Hello! I answer questions about the Secondary Mastery Specialist Programme and the "
+            "Secondary Teaching for Mastery Work Groups run by England's Maths Hubs with the "
+            "NCETM, find your Maths Hub, and help schools fill in the Work Group Expression of "
+            "Interest.\nType a question, or choose:",
+            tuple(options),
+        )
+
+    def _command_list(self, in_form: bool) -> str:
+        commands = COMMANDS + (FORM_COMMANDS if in_form else ())
+        return "Commands: " + ", ".join(f"/{name}" for name, _ in commands) + "."
+
+    def _help_text(self, private: bool) -> str:
+        lines = ["Ask me anything about the programmes in your own words, or use a command:"]
+        lines += [
+            f"/{name}: {what}"
+            for name, what in COMMANDS
+            if private or name not in ("apply", "resume", "forget")
+        ]
+        lines.append("While filling in a form: /back, /skip (optional questions), /help, /cancel.")
+        return "\n".join(lines)
+
+    def _privacy_text(self) -> str:
+        step = self.knowledge.flows[EOI].step("privacy_consent")
+        body = step.prompt.rsplit("\n", 1)[0].replace("Before we start, how", "How", 1)
+        return body

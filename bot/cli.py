@@ -1,0 +1,289 @@
+"""Command line: ``python -m bot COMMAND``.
+
+    python -m bot                     console chat, or Telegram when TELEGRAM_BOT_TOKEN is set
+    python -m bot chat [--jsonl] [--user ID]
+    python -m bot ask [--json] [QUESTION]       (no QUESTION: one question a line from stdin)
+    python -m bot hub [--json] PLACE
+    python -m bot check                          validate knowledge/ and flows/
+    python -m bot eval questions|places FILE     run a development set
+    python -m bot unanswered [--limit N]         questions the knowledge base couldn't answer
+
+Settings come from the environment (see README.md); nothing here reads secrets from
+arguments, so none end up in shell history.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.answers import answer_question
+from bot.exceptions import BotError, KnowledgeError
+from bot.knowledge.base import Knowledge
+from bot.knowledge.hub_text import describe_search
+from bot.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+def _configure_logging() -> None:
+    logging.basicConfig(
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        level=logging.INFO,
+        stream=sys.stderr,
+    )
+    # httpx logs every request URL, and Bot API URLs contain the token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+
+
+def _knowledge(settings: Settings) -> Knowledge:
+    from bot.services import load_checked_knowledge
+
+    return load_checked_knowledge(settings)
+
+
+# -- ask / hub ----------------------------------------------------------------------------
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    knowledge = _knowledge(settings)
+    questions = (
+        [args.question]
+        if args.question is not None
+        else (line.rstrip("\r\n") for line in sys.stdin)
+    )
+    answered: list[tuple[str, int]] = []
+    for question in questions:
+        answer = answer_question(knowledge, question, settings.today())
+        if args.json:
+            print(json.dumps(answer.as_json(), ensure_ascii=False), flush=True)
+        else:
+            print(answer.text + ("\n" if args.question is None else ""), flush=True)
+        if answer.entry is None and question.strip():
+            answered.append((question, answer.score))
+    if answered:
+        asyncio.run(_record_unanswered(settings, answered))
+    return 0
+
+
+async def _record_unanswered(settings: Settings, questions: list[tuple[str, int]]) -> None:
+    from bot.store.sqlite import SqliteStore
+
+    try:
+        store = await SqliteStore.open(settings.db_path)
+    except BotError as exc:
+        logger.warning("could not record unanswered questions: %s", exc)
+        return
+    try:
+        for question, score in questions:
+            await store.record_unanswered(question, score)
+    finally:
+        await store.close()
+
+
+def cmd_hub(args: argparse.Namespace, settings: Settings) -> int:
+    knowledge = _knowledge(settings)
+    place = " ".join(args.place)
+    search = knowledge.finder.find(place)
+    if args.json:
+        print(
+            json.dumps(
+                {"query": place, "hubs": [h.as_json() for h in search.hubs]}, ensure_ascii=False
+            )
+        )
+    else:
+        print(describe_search(search))
+    return 0
+
+
+# -- check / eval -----------------------------------------------------------------------
+
+
+def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        knowledge = _knowledge(settings)
+    except KnowledgeError as exc:
+        for problem in exc.problems:
+            print(problem)
+        print(f"{len(exc.problems)} problem(s) found", file=sys.stderr)
+        return 1
+    for warning in _warnings(knowledge, settings):
+        print(f"warning: {warning}")
+    print(
+        f"ok: {len(knowledge.faq.entries)} FAQ entries, {len(knowledge.hubs.hubs)} hubs, "
+        f"{len(knowledge.flows)} flows"
+    )
+    return 0
+
+
+def _warnings(knowledge: Knowledge, settings: Settings) -> list[str]:
+    if settings.smtp is None:
+        return []
+    return [
+        f"{hub.id}: SMTP is configured but the hub still has the placeholder address {hub.email}; "
+        "its applications will be held in the outbox (set it in HUB_CONTACTS_FILE)"
+        for hub in knowledge.hubs.hubs
+        if hub.has_placeholder_email
+    ]
+
+
+def _load_eval(path: Path) -> list[dict[str, Any]]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise SystemExit(f"{path}: cannot read the evaluation set: {exc}") from None
+    if not isinstance(data, list):
+        raise SystemExit(f"{path}: expected a list of cases")
+    return [case for case in data if isinstance(case, dict)]
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    knowledge = _knowledge(settings)
+    cases = _load_eval(Path(args.file))
+    failures: list[str] = []
+    for case in cases:
+        if args.kind == "questions":
+            question = str(case.get("q", ""))
+            answer = answer_question(knowledge, question, settings.today())
+            if case.get("fallback"):
+                ok = answer.entry is None
+                why = f"expected no confident answer, got {answer.entry.id if answer.entry else None} ({answer.score})"
+            else:
+                missing = [
+                    p
+                    for p in case.get("expect", [])
+                    if not re.search(p, answer.text, re.IGNORECASE)
+                ]
+                ok = answer.entry is not None and not missing
+                why = (
+                    f"matched {answer.entry.id if answer.entry else None} (score {answer.score}); "
+                    f"missing {missing}"
+                )
+            label = question
+        else:
+            place = str(case.get("place", ""))
+            search = knowledge.finder.find(place)
+            if case.get("none"):
+                ok = not search.hubs
+                why = f"expected 'not in England', got {[h.name for h in search.hubs][:2]}"
+            else:
+                first = search.hubs[0].name if search.hubs else None
+                ok = (
+                    first is not None
+                    and re.search(str(case.get("hub")), first, re.IGNORECASE) is not None
+                )
+                why = f"expected {case.get('hub')!r}, got {first!r}"
+            label = place
+        if not ok:
+            failures.append(f"FAIL {label!r}: {why}")
+    for failure in failures:
+        print(failure)
+    passed = len(cases) - len(failures)
+    rate = 100 * passed / len(cases) if cases else 0.0
+    print(f"{args.kind}: {passed}/{len(cases)} passed ({rate:.1f}%)")
+    return 0 if not failures else 1
+
+
+# -- chat / unanswered -------------------------------------------------------------------
+
+
+def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.channels.console import ConsoleChannel
+    from bot.services import open_services
+
+    async def main() -> None:
+        services = await open_services(settings)
+        try:
+            await ConsoleChannel(services.assistant, args.user, jsonl=args.jsonl).run()
+        finally:
+            await services.close()
+
+    asyncio.run(main())
+    return 0
+
+
+def cmd_unanswered(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.store.sqlite import SqliteStore
+
+    async def main() -> None:
+        store = await SqliteStore.open(settings.db_path)
+        try:
+            rows = await store.unanswered(args.limit)
+        finally:
+            await store.close()
+        if not rows:
+            print("No unanswered questions recorded.")
+        for row in rows:
+            print(f"{row.asked_at:%Y-%m-%d %H:%M}  score {row.score:>3}  {row.question}")
+
+    asyncio.run(main())
+    return 0
+
+
+def cmd_default(args: argparse.Namespace, settings: Settings) -> int:
+    if settings.telegram_token and "run" in COMMANDS:
+        return COMMANDS["run"](args, settings)
+    args.jsonl, args.user = False, "console"
+    return cmd_chat(args, settings)
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
+    "ask": cmd_ask,
+    "hub": cmd_hub,
+    "check": cmd_check,
+    "eval": cmd_eval,
+    "chat": cmd_chat,
+    "unanswered": cmd_unanswered,
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot", description="The Maths Hub applicant assistant."
+    )
+    sub = parser.add_subparsers(dest="command")
+    ask = sub.add_parser("ask", help="answer a question (or one a line from stdin)")
+    ask.add_argument("--json", action="store_true", help="one JSON object a line")
+    ask.add_argument("question", nargs="?", help="the question; omit to read stdin")
+    hub = sub.add_parser("hub", help="find the Maths Hub for a place")
+    hub.add_argument("--json", action="store_true")
+    hub.add_argument("place", nargs="+")
+    sub.add_parser("check", help="validate knowledge/ and flows/")
+    ev = sub.add_parser("eval", help="run a development set")
+    ev.add_argument("kind", choices=("questions", "places"))
+    ev.add_argument("file")
+    chat = sub.add_parser("chat", help="chat in the terminal")
+    chat.add_argument("--jsonl", action="store_true", help="JSON lines for programs")
+    chat.add_argument("--user", default="console", help="who is chatting (resumes their draft)")
+    un = sub.add_parser("unanswered", help="recent questions the knowledge base couldn't answer")
+    un.add_argument("--limit", type=int, default=50)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    _configure_logging()
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        handler = COMMANDS.get(args.command or "", cmd_default)
+        return handler(args, settings)
+    except KnowledgeError as exc:
+        print("The knowledge base is invalid; the assistant will not start:", file=sys.stderr)
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 1
+    except BotError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,48 @@
+"""Every error the assistant raises on purpose.
+
+BotError
+├── KnowledgeError        knowledge/ or flows/ is invalid (carries every ``file:line: problem``)
+├── ConfigError           an environment setting is missing or malformed
+├── StoreError            the SQLite store could not do what was asked
+│   └── ApplicationLocked a submitted application cannot be changed
+└── DeliveryError         a message could not be handed to the mail server
+    └── HeldMessage       the hub still has a placeholder address, so the message is held
+"""
+
+from __future__ import annotations
+
+
+class BotError(Exception):
+    """Base class of the assistant's own errors."""
+
+
+class KnowledgeError(BotError):
+    """The knowledge base or a flow file is invalid.
+
+    ``problems`` holds one ``file:line: what is wrong`` string per problem, so that
+    ``python -m bot check`` and start-up refusal print the same messages.
+    """
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+class ConfigError(BotError):
+    """An environment setting is missing or malformed."""
+
+
+class StoreError(BotError):
+    """The store could not complete an operation."""
+
+
+class ApplicationLocked(StoreError):
+    """A submitted application cannot be edited."""
+
+
+class DeliveryError(BotError):
+    """A message could not be delivered; the outbox keeps it for a retry."""
+
+
+class HeldMessage(DeliveryError):
+    """A message whose hub has no real address is held rather than sent."""

@@ -1,0 +1,3 @@
+"""Declarative conversation flows (``flows/*.yaml``) and the engine that runs them."""
+
+from __future__ import annotations

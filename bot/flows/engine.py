@@ -1,0 +1,470 @@
+"""The flow engine: text in, messages out, for any channel.
+
+The engine is pure: it changes a :class:`FlowState` in place and returns the replies;
+the caller (the assistant) persists the state before sending them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from bot.flows.model import Flow, Step
+from bot.flows.validators import VALIDATORS, academic_year, clean
+from bot.knowledge.hub_text import ANY_HUB, describe_hub, describe_search
+from bot.knowledge.hubs import HubFinder
+from bot.knowledge.text import fold
+from bot.replies import Option, Reply
+from bot.session import FlowState
+
+SUBMIT = "submit"
+EDIT = "edit"
+EDIT_PREFIX = "edit:"
+MORE_HUBS = "hub:other"
+
+
+@dataclass
+class Outcome:
+    replies: list[Reply] = field(default_factory=list)
+    finished: bool = False
+    submit: bool = False
+    cancelled: bool = False
+
+
+def match_option(options: tuple[Option, ...], text: str) -> Option | None:
+    """An option chosen by its value, its label or its number."""
+    raw = text.strip()
+    if raw.isdigit() and 1 <= int(raw) <= len(options):
+        return options[int(raw) - 1]
+    key = fold(raw)
+    if not key:
+        return None
+    for option in options:
+        if raw == option.value or key == fold(option.label) or key == fold(option.value):
+            return option
+    return None
+
+
+class FlowEngine:
+    def __init__(
+        self,
+        flows: Mapping[str, Flow],
+        finder: HubFinder,
+        today: Callable[[], dt.date],
+        window_sentence: Callable[[str], str | None],
+    ) -> None:
+        self.flows = flows
+        self.finder = finder
+        self.today = today
+        self.window_sentence = window_sentence
+
+    # -- navigation ------------------------------------------------------------------
+
+    def begin(self, flow_id: str, state: FlowState | None = None) -> tuple[FlowState, Outcome]:
+        flow = self.flows[flow_id]
+        outcome = Outcome()
+        if state is None:
+            state = FlowState(flow=flow_id, step=None)
+            if flow.intro:
+                outcome.replies.append(Reply(self._fill(flow.intro.strip()), flow=flow_id))
+        state.editing = False
+        state.step = self._first_open(flow, state)
+        if state.step is None:
+            state.step = flow.path(state.answers)[-1].field
+        self._arrive(flow, state, outcome)
+        return state, outcome
+
+    def _first_open(self, flow: Flow, state: FlowState) -> str | None:
+        for step in flow.path(state.answers):
+            if not step.is_question or step.field not in state.answers:
+                return step.field
+        return None
+
+    def _next_after(self, flow: Flow, state: FlowState, current: str) -> str | None:
+        path = flow.path(state.answers)
+        if state.editing:
+            for step in path:
+                if step.is_question and step.field not in state.answers:
+                    return step.field
+            state.editing = False
+            return next((s.field for s in path if s.type == "review"), None)
+        fields = [s.field for s in path]
+        start = fields.index(current) + 1 if current in fields else 0
+        for step in path[start:]:
+            if not step.is_question or step.field not in state.answers:
+                return step.field
+        return None
+
+    def _arrive(self, flow: Flow, state: FlowState, outcome: Outcome, note: str = "") -> None:
+        """Show the step the state now points at (a question, or a result that ends the flow)."""
+        if state.step is None:
+            outcome.finished = True
+            return
+        step = flow.step(state.step)
+        if step.type == "verdict":
+            text = self._verdict(flow, step, state)
+            outcome.replies.append(Reply(text, flow=flow.id))
+            outcome.finished = True
+            state.step = None
+            return
+        outcome.replies.append(self.question(flow, state, note))
+
+    # -- asking ----------------------------------------------------------------------
+
+    def _fill(self, text: str) -> str:
+        return text.replace("{academic_year}", academic_year(self.today()))
+
+    def question(self, flow: Flow, state: FlowState, note: str = "") -> Reply:
+        assert state.step is not None
+        step = flow.step(state.step)
+        questions = [s for s in flow.path(state.answers) if s.is_question]
+        parts: list[str] = []
+        if note:
+            parts.append(note)
+        if step.type == "review":
+            parts.append(self.summary(flow, state))
+            return Reply(
+                "\n\n".join(parts),
+                field=step.field,
+                options=self.options(flow, state, step),
+                flow=flow.id,
+            )
+        if step.field in [s.field for s in questions] and len(questions) > 1:
+            number = [s.field for s in questions].index(step.field) + 1
+            header = f"Question {number} of {len(questions)}"
+            if step.section:
+                header += f" — {step.section}"
+            parts.append(header)
+        parts.append(self._fill(step.prompt.strip()))
+        if step.type == "hub":
+            parts.append(self._hub_prompt(state))
+        if step.example:
+            parts.append(f"Example: {step.example}")
+        if state.answers.get(step.field):
+            parts.append(f"Current answer: {state.answers[step.field]}")
+        hints = []
+        if step.optional:
+            hints.append("/skip to leave it blank")
+        if state.history:
+            hints.append("/back for the previous question")
+        hints.append("/help for help")
+        parts.append("(" + ", ".join(hints) + ")")
+        return Reply(
+            "\n".join(parts),
+            field=step.field,
+            options=self.options(flow, state, step),
+            flow=flow.id,
+        )
+
+    def options(self, flow: Flow, state: FlowState, step: Step) -> tuple[Option, ...]:
+        if step.type in ("hub", "hub_pick"):
+            hubs = [
+                self.finder.directory.by_id[h]
+                for h in self._candidates(state, step)
+                if h in self.finder.directory.by_id
+            ]
+            return tuple(Option(h.name, h.id) for h in hubs)
+        if step.type == "review":
+            return (Option("Submit application", SUBMIT), Option("Change an answer", EDIT))
+        return step.options
+
+    def _candidates(self, state: FlowState, step: Step) -> list[str]:
+        if state.candidates:
+            return state.candidates
+        if step.type == "hub":
+            source = str(step.params.get("from", "school_address"))
+            if address := state.answers.get(source):
+                search = self.finder.find(address)
+                if search.found:
+                    return [h.id for h in search.hubs[:4]]
+        return []
+
+    def _hub_prompt(self, state: FlowState) -> str:
+        if state.candidates:
+            return "Choose one of the hubs below, or type another town, postcode or hub name."
+        if self._candidates(state, self.flows[state.flow].step(state.step or "")):
+            return (
+                "From the school's address, the hub for your area is listed first. Choose it, "
+                "or type another town, postcode or hub name. " + ANY_HUB
+            )
+        return "Type the school's town, postcode or county, or a hub's name, and I'll find it."
+
+    def help(self, state: FlowState) -> Reply:
+        flow = self.flows[state.flow]
+        assert state.step is not None
+        step = flow.step(state.step)
+        text = step.help or "Answer the question, or use /cancel to stop (your answers are kept)."
+        question = self.question(flow, state)
+        return Reply(
+            f"{self._fill(text.strip())}\n\n{question.text}",
+            field=step.field,
+            options=question.options,
+            flow=flow.id,
+        )
+
+    def summary(self, flow: Flow, state: FlowState) -> str:
+        lines = [f"Please check your {flow.title}:"]
+        section = None
+        for step in flow.path(state.answers):
+            if not step.is_question or step.type == "consent":
+                continue
+            if step.section != section and step.section:
+                section = step.section
+                lines.append(f"\n{section}")
+            value = state.answers.get(step.field, "")
+            if step.type in ("hub", "hub_pick") and (hub := self.finder.directory.get(value)):
+                value = hub.name
+            elif step.type == "confirm" and value:
+                value = "Confirmed"
+            lines.append(f"- {step.label}: {value or '(left blank)'}")
+        lines.append("\nSubmit it, or change any answer first.")
+        return "\n".join(lines)
+
+    # -- answering -------------------------------------------------------------------
+
+    def handle(self, state: FlowState, text: str) -> Outcome:
+        flow = self.flows[state.flow]
+        assert state.step is not None
+        step = flow.step(state.step)
+        outcome = Outcome()
+        if step.type == "review":
+            return self._review(flow, state, text)
+        value: str | None
+        error: str | None = None
+        note = ""
+        if step.type == "input":
+            assert step.validator is not None
+            checked = VALIDATORS[step.validator](text, step.params)
+            value, error = checked.value, checked.error
+            if value is not None and value != clean(text):
+                note = f"Saved as: {value}"
+            if value is not None and step.different_from:
+                other = state.answers.get(step.different_from, "")
+                if other and fold(other) == fold(value):
+                    other_label = flow.step(step.different_from).label
+                    value, error = (
+                        None,
+                        (
+                            f"That is the same as {other_label} ({other}); the two Mastery Advocates "
+                            "must be different teachers."
+                        ),
+                    )
+        elif step.type in ("hub", "hub_pick", "place"):
+            return self._hub_answer(flow, state, step, text)
+        else:
+            option = match_option(step.options, text)
+            value = option.value if option else None
+            if option is None:
+                labels = " or ".join(f'"{o.label}"' for o in step.options)
+                error = f"Please choose {labels} (type it or its number)."
+            elif step.type == "consent" and value != step.params.get("accept", "yes"):
+                state.answers.clear()
+                state.step = None
+                outcome.replies.append(
+                    Reply(self._fill(str(step.params.get("declined", "Stopped."))), flow=flow.id)
+                )
+                outcome.finished = outcome.cancelled = True
+                return outcome
+            elif step.type == "confirm" and value != step.params.get("accept", "confirmed"):
+                value, error = (
+                    None,
+                    self._fill(
+                        str(
+                            step.params.get(
+                                "refused",
+                                "This confirmation is needed before the form can be submitted.",
+                            )
+                        )
+                    ),
+                )
+        if error is not None or value is None:
+            reply = self.question(flow, state, note=error or "")
+            outcome.replies.append(reply)
+            return outcome
+        self._accept(flow, state, step, value, outcome, note)
+        return outcome
+
+    def _accept(
+        self, flow: Flow, state: FlowState, step: Step, value: str, outcome: Outcome, note: str = ""
+    ) -> None:
+        state.answers[step.field] = value
+        state.candidates = []
+        visible = {s.field for s in flow.path(state.answers)}
+        for stale in [f for f in state.answers if f not in visible]:
+            del state.answers[stale]
+        if not state.history or state.history[-1] != step.field:
+            state.history.append(step.field)
+        state.step = self._next_after(flow, state, step.field)
+        self._arrive(flow, state, outcome, note)
+
+    def _hub_answer(self, flow: Flow, state: FlowState, step: Step, text: str) -> Outcome:
+        outcome = Outcome()
+        options = self.options(flow, state, step)
+        if option := match_option(options, text):
+            self._accept(flow, state, step, option.value, outcome)
+            return outcome
+        search = self.finder.find(text)
+        if step.type == "place":
+            if search.status == "outside":
+                outcome.replies.append(Reply(describe_search(search), flow=flow.id))
+                outcome.finished = True
+                state.step = None
+                return outcome
+            if search.found:
+                state.answers[step.field] = clean(text)[:200]
+                state.history.append(step.field)
+                if len(search.hubs) == 1:
+                    state.answers["hub"] = search.hubs[0].id
+                    state.candidates = []
+                else:
+                    state.candidates = [h.id for h in search.hubs]
+                    state.answers.pop("hub", None)
+                state.step = self._next_after(flow, state, step.field)
+                note = describe_search(search) if len(search.hubs) > 1 else ""
+                self._arrive(flow, state, outcome, note)
+                return outcome
+        elif search.found:
+            state.candidates = [h.id for h in search.hubs]
+            outcome.replies.append(
+                self.question(flow, state, note=f'For "{search.recognised}" I found:')
+            )
+            return outcome
+        outcome.replies.append(self.question(flow, state, note=describe_search(search)))
+        return outcome
+
+    def _review(self, flow: Flow, state: FlowState, text: str) -> Outcome:
+        outcome = Outcome()
+        step = flow.step(state.step or "")
+        choice = match_option(self.options(flow, state, step), text)
+        raw = text.strip()
+        if choice is not None and choice.value == SUBMIT:
+            missing = [
+                s.label
+                for s in flow.path(state.answers)
+                if s.is_question and s.field not in state.answers
+            ]
+            if missing:
+                state.step = self._first_open(flow, state)
+                self._arrive(
+                    flow,
+                    state,
+                    outcome,
+                    note="Some answers are still missing: " + ", ".join(missing),
+                )
+                return outcome
+            outcome.submit = True
+            return outcome
+        editable = [s for s in flow.path(state.answers) if s.is_question and s.type != "consent"]
+        edit_options = tuple(Option(f"{s.label}", f"{EDIT_PREFIX}{s.field}") for s in editable)
+        target: str | None = None
+        if raw.startswith(EDIT_PREFIX):
+            target = raw[len(EDIT_PREFIX) :]
+        elif fold(raw).startswith("edit ") or fold(raw).startswith("change "):
+            found = match_option(edit_options, raw.split(" ", 1)[1])
+            target = found.value[len(EDIT_PREFIX) :] if found else None
+        elif (found := match_option(edit_options, raw)) is not None and choice is None:
+            target = found.value[len(EDIT_PREFIX) :]
+        if target and any(s.field == target for s in editable):
+            state.editing = True
+            state.step = target
+            outcome.replies.append(
+                self.question(
+                    flow, state, note="After this answer you'll come back to the summary."
+                )
+            )
+            return outcome
+        if choice is not None and choice.value == EDIT:
+            outcome.replies.append(
+                Reply(
+                    "Which answer would you like to change?",
+                    field=step.field,
+                    options=edit_options,
+                    flow=flow.id,
+                )
+            )
+            return outcome
+        outcome.replies.append(
+            self.question(
+                flow, state, note='Please choose "Submit application" or "Change an answer".'
+            )
+        )
+        return outcome
+
+    def back(self, state: FlowState) -> Outcome:
+        flow = self.flows[state.flow]
+        outcome = Outcome()
+        if state.editing or not state.history:
+            note = "There is no earlier question to go back to." if not state.history else ""
+            outcome.replies.append(self.question(flow, state, note=note))
+            return outcome
+        previous = state.history.pop()
+        if previous == state.step and state.history:
+            previous = state.history.pop()
+        state.step = previous
+        state.candidates = []
+        outcome.replies.append(self.question(flow, state))
+        return outcome
+
+    def skip(self, state: FlowState) -> Outcome:
+        flow = self.flows[state.flow]
+        assert state.step is not None
+        step = flow.step(state.step)
+        outcome = Outcome()
+        if not step.optional:
+            outcome.replies.append(
+                self.question(
+                    flow, state, note=f'"{step.label}" is needed, so it can\'t be skipped.'
+                )
+            )
+            return outcome
+        self._accept(flow, state, step, "", outcome)
+        return outcome
+
+    # -- results ---------------------------------------------------------------------
+
+    def _verdict(self, flow: Flow, step: Step, state: FlowState) -> str:
+        kind = step.params.get("kind")
+        if kind == "hub":
+            hub = self.finder.directory.get(state.answers.get("hub", ""))
+            if hub is None:
+                return "I couldn't find a hub for that place."
+            return f"Your Maths Hub:\n\n{describe_hub(hub)}\n\n{ANY_HUB}"
+        failures = [
+            s.criterion.failure
+            for s in flow.path(state.answers)
+            if s.criterion is not None and state.answers.get(s.field) != s.criterion.passes
+        ]
+        met = [
+            s.criterion.name
+            for s in flow.path(state.answers)
+            if s.criterion is not None and state.answers.get(s.field) == s.criterion.passes
+        ]
+        parts: list[str] = []
+        if failures:
+            parts.append(
+                str(
+                    step.params.get(
+                        "fail_heading", "From your answers you don't meet these essential criteria:"
+                    )
+                )
+            )
+            parts.extend(f"- {reason}" for reason in failures)
+            parts.append(self._fill(str(step.params.get("fail_next", "")).strip()))
+        else:
+            parts.append(
+                str(
+                    step.params.get(
+                        "pass_heading", "You meet the essential criteria I asked about:"
+                    )
+                )
+            )
+            parts.extend(f"- {name}" for name in met)
+            parts.append(self._fill(str(step.params.get("pass_next", "")).strip()))
+            if window := step.params.get("window"):
+                sentence = self.window_sentence(str(window))
+                if sentence:
+                    parts.append(sentence)
+        if source := step.params.get("source_note"):
+            parts.append(str(source))
+        return "\n".join(p for p in parts if p)

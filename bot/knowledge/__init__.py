@@ -1,0 +1,3 @@
+"""The curated knowledge base: FAQ entries, application windows and the Maths Hubs."""
+
+from __future__ import annotations

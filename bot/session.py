@@ -1,0 +1,63 @@
+"""A user's conversation state: which flow is active and every answer given so far.
+
+Stored as JSON by the store after every accepted answer, so a restart at any point
+resumes exactly where the applicant was.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class FlowState:
+    flow: str
+    step: str | None
+    answers: dict[str, str] = field(default_factory=dict)
+    history: list[str] = field(default_factory=list)
+    editing: bool = False
+    candidates: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> FlowState:
+        return cls(
+            flow=str(raw["flow"]),
+            step=raw.get("step"),
+            answers={str(k): str(v) for k, v in (raw.get("answers") or {}).items()},
+            history=[str(s) for s in raw.get("history") or []],
+            editing=bool(raw.get("editing", False)),
+            candidates=[str(c) for c in raw.get("candidates") or []],
+        )
+
+
+@dataclass
+class Session:
+    active: str | None = None
+    flows: dict[str, FlowState] = field(default_factory=dict)
+    # Options last offered outside a flow (menu, "did you mean"), so a typed number works.
+    offered: list[tuple[str, str]] = field(default_factory=list)
+
+    def current(self) -> FlowState | None:
+        return self.flows.get(self.active) if self.active else None
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "active": self.active,
+                "flows": {k: asdict(v) for k, v in self.flows.items()},
+                "offered": self.offered,
+            },
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> Session:
+        raw = json.loads(text)
+        return cls(
+            active=raw.get("active"),
+            flows={k: FlowState.from_json(v) for k, v in (raw.get("flows") or {}).items()},
+            offered=[(str(a), str(b)) for a, b in raw.get("offered") or []],
+        )

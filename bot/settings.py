@@ -1,0 +1,150 @@
+"""Settings read once from the environment into a frozen value object.
+
+Every setting has a ``DEFAULT_*`` constant; nothing else in the package reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.exceptions import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_KNOWLEDGE_DIR = PROJECT_ROOT / "knowledge"
+DEFAULT_FLOWS_DIR = PROJECT_ROOT / "flows"
+DEFAULT_DATA_DIR = Path("var")
+DEFAULT_SMTP_PORT = 587
+DEFAULT_MAIL_FROM = "Maths Hub assistant <assistant@mathshub-assistant.example>"
+DEFAULT_SHUTDOWN_GRACE_SECONDS = 5.0
+DEFAULT_WEBHOOK_LISTEN = "0.0.0.0"
+DEFAULT_WEBHOOK_PORT = 8443
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    value = env.get(name, "").strip().lower()
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    if value in ("1", "true", "yes", "on"):
+        return True
+    raise ConfigError(f"{name} must be true or false, not {value!r}")
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+
+
+def parse_staff(raw: str) -> dict[int, str | None]:
+    """``"123:cambridge, 456"`` -> ``{123: "cambridge", 456: None}`` (None: every hub)."""
+    staff: dict[int, str | None] = {}
+    for part in raw.replace(";", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        user, _, hub = part.partition(":")
+        try:
+            staff[int(user.strip())] = hub.strip() or None
+        except ValueError:
+            raise ConfigError(
+                f"STAFF_TELEGRAM_IDS: {part!r} is not a Telegram user id (e.g. 12345:hub-id)"
+            ) from None
+    return staff
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int = DEFAULT_SMTP_PORT
+    username: str | None = None
+    password: str | None = None
+    starttls: bool = False
+    tls: bool = False
+
+
+@dataclass(frozen=True)
+class Settings:
+    knowledge_dir: Path = DEFAULT_KNOWLEDGE_DIR
+    flows_dir: Path = DEFAULT_FLOWS_DIR
+    data_dir: Path = DEFAULT_DATA_DIR
+    today_override: dt.date | None = None
+    hub_contacts_file: Path | None = None
+    telegram_token: str | None = None
+    telegram_api_url: str | None = None
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    webhook_listen: str = DEFAULT_WEBHOOK_LISTEN
+    webhook_port: int = DEFAULT_WEBHOOK_PORT
+    smtp: SmtpSettings | None = None
+    mail_from: str = DEFAULT_MAIL_FROM
+    staff: Mapping[int, str | None] = field(default_factory=dict)
+    shutdown_grace_seconds: float = DEFAULT_SHUTDOWN_GRACE_SECONDS
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "assistant.sqlite3"
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.data_dir / "mail"
+
+    def today(self) -> dt.date:
+        return self.today_override or dt.date.today()
+
+    def contacts_file(self) -> Path | None:
+        """The operator's file of real hub addresses, if there is one."""
+        if self.hub_contacts_file is not None:
+            return self.hub_contacts_file
+        for candidate in (
+            self.data_dir / "hub_contacts.yaml",
+            self.knowledge_dir / "hub_contacts.local.yaml",
+        ):
+            if candidate.exists():
+                return candidate
+        return None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        today: dt.date | None = None
+        if raw := env.get("BOT_TODAY", "").strip():
+            try:
+                today = dt.date.fromisoformat(raw)
+            except ValueError:
+                raise ConfigError(f"BOT_TODAY must be YYYY-MM-DD, not {raw!r}") from None
+        smtp = None
+        if host := env.get("SMTP_HOST", "").strip():
+            tls = _flag(env, "SMTP_TLS")
+            smtp = SmtpSettings(
+                host=host,
+                port=_int(env, "SMTP_PORT", 465 if tls else DEFAULT_SMTP_PORT),
+                username=env.get("SMTP_USERNAME") or None,
+                password=env.get("SMTP_PASSWORD") or None,
+                starttls=_flag(env, "SMTP_STARTTLS"),
+                tls=tls,
+            )
+        contacts = env.get("HUB_CONTACTS_FILE", "").strip()
+        return cls(
+            knowledge_dir=Path(env.get("BOT_KNOWLEDGE_DIR") or DEFAULT_KNOWLEDGE_DIR),
+            flows_dir=Path(env.get("BOT_FLOWS_DIR") or DEFAULT_FLOWS_DIR),
+            data_dir=Path(env.get("BOT_DATA_DIR") or DEFAULT_DATA_DIR),
+            today_override=today,
+            hub_contacts_file=Path(contacts) if contacts else None,
+            telegram_token=env.get("TELEGRAM_BOT_TOKEN", "").strip() or None,
+            telegram_api_url=env.get("TELEGRAM_API_URL", "").strip() or None,
+            webhook_url=env.get("WEBHOOK_URL", "").strip() or None,
+            webhook_secret=env.get("WEBHOOK_SECRET", "").strip() or None,
+            webhook_listen=env.get("WEBHOOK_LISTEN", "").strip() or DEFAULT_WEBHOOK_LISTEN,
+            webhook_port=_int(env, "WEBHOOK_PORT", DEFAULT_WEBHOOK_PORT),
+            smtp=smtp,
+            mail_from=env.get("MAIL_FROM", "").strip() or DEFAULT_MAIL_FROM,
+            staff=parse_staff(env.get("STAFF_TELEGRAM_IDS", "")),
+        )

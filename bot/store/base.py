@@ -1,0 +1,161 @@
+"""The store interface the domain relies on, and the value objects it deals in.
+
+Two implementations: :mod:`bot.store.sqlite` (the real one) and :mod:`bot.store.memory`
+(a fake for tests and benchmarks that behaves the same, minus durability).
+
+The one rule every implementation keeps: :meth:`Store.commit` is atomic.  The session,
+the id of the update that produced it, a submitted application and its outbox message
+are written together or not at all, so a crash can never leave an application without
+its email, nor answer the same Telegram update twice.
+"""
+
+from __future__ import annotations
+
+import abc
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.session import Session
+
+DRAFT_RETENTION = dt.timedelta(days=90)
+APPLICATION_RETENTION = dt.timedelta(days=365)
+HANDLED_UPDATE_RETENTION = dt.timedelta(days=2)
+
+PENDING, SENT, HELD, FAILED = "pending", "sent", "held", "failed"
+
+
+@dataclass(frozen=True)
+class OutgoingMail:
+    """A complete RFC 5322 message and its envelope, ready for the outbox."""
+
+    message_id: str
+    sender: str
+    recipients: tuple[str, ...]
+    data: bytes
+    held_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class SubmittedApplication:
+    reference: str
+    user_id: str
+    hub_id: str
+    submitted_at: dt.datetime
+    answers: dict[str, str]
+    delivery: str | None = None  # the outbox status of its email, when there is one
+
+
+@dataclass(frozen=True)
+class Submission:
+    """An application about to be submitted; ``compose`` builds its email once the
+    store has given it a reference, inside the same transaction."""
+
+    hub_id: str
+    answers: dict[str, str]
+    compose: Callable[[SubmittedApplication], OutgoingMail | None]
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    id: int
+    reference: str | None
+    message_id: str
+    sender: str
+    recipients: tuple[str, ...]
+    data: bytes
+    status: str
+    attempts: int
+    last_error: str | None
+    next_attempt_at: dt.datetime | None
+    created_at: dt.datetime
+    sent_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class UnansweredQuestion:
+    question: str
+    score: int
+    asked_at: dt.datetime
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+def make_reference(year: int, sequence: int) -> str:
+    return f"EOI-{year}-{sequence:04d}"
+
+
+class Store(abc.ABC):
+    """Everything the assistant keeps between messages and restarts."""
+
+    @abc.abstractmethod
+    async def load_session(self, user_id: str) -> Session | None: ...
+
+    @abc.abstractmethod
+    async def is_handled(self, update_key: str) -> bool:
+        """Whether an update (e.g. ``telegram:123``) was already handled and committed."""
+
+    @abc.abstractmethod
+    async def commit(
+        self,
+        user_id: str,
+        session: Session,
+        *,
+        update_key: str | None = None,
+        submission: Submission | None = None,
+    ) -> SubmittedApplication | None:
+        """Atomically save the session, mark the update handled and store a submission
+        (with its reference and its outbox message).  Returns the stored application."""
+
+    @abc.abstractmethod
+    async def forget(self, user_id: str) -> None:
+        """Delete the user's session and drafts (submitted applications belong to the hub)."""
+
+    @abc.abstractmethod
+    async def applications(
+        self,
+        *,
+        user_id: str | None = None,
+        hub_id: str | None = None,
+        since: dt.date | None = None,
+    ) -> list[SubmittedApplication]:
+        """Submitted applications, oldest first."""
+
+    @abc.abstractmethod
+    async def record_unanswered(self, question: str, score: int) -> None: ...
+
+    @abc.abstractmethod
+    async def unanswered(self, limit: int = 50) -> list[UnansweredQuestion]:
+        """Recent questions the knowledge base could not answer, newest first."""
+
+    @abc.abstractmethod
+    async def outbox(self, *, statuses: tuple[str, ...] | None = None) -> list[OutboxEntry]: ...
+
+    @abc.abstractmethod
+    async def due_mail(self, now: dt.datetime, limit: int = 20) -> list[OutboxEntry]:
+        """Pending messages whose next attempt is due."""
+
+    @abc.abstractmethod
+    async def mark_sent(self, entry_id: int, at: dt.datetime) -> None: ...
+
+    @abc.abstractmethod
+    async def mark_attempt_failed(
+        self, entry_id: int, error: str, next_attempt_at: dt.datetime | None
+    ) -> None:
+        """Count a failed attempt; ``next_attempt_at=None`` gives up (status failed)."""
+
+    @abc.abstractmethod
+    async def replace_mail(self, entry_id: int, mail: OutgoingMail) -> None:
+        """Swap a held message for a recomposed one (pending, or still held)."""
+
+    @abc.abstractmethod
+    async def purge(self, now: dt.datetime) -> int:
+        """Delete what the privacy notice says is not kept any longer; returns rows removed."""
+
+    @abc.abstractmethod
+    async def stats(self) -> dict[str, int]: ...
+
+    @abc.abstractmethod
+    async def close(self) -> None: ...

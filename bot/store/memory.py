@@ -1,0 +1,192 @@
+"""An in-memory :class:`Store` for tests and benchmarks: same behaviour, no durability."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any
+
+from bot.session import Session
+from bot.store.base import (
+    APPLICATION_RETENTION,
+    DRAFT_RETENTION,
+    FAILED,
+    HELD,
+    PENDING,
+    SENT,
+    OutboxEntry,
+    OutgoingMail,
+    Store,
+    Submission,
+    SubmittedApplication,
+    UnansweredQuestion,
+    make_reference,
+    utcnow,
+)
+
+
+class MemoryStore(Store):
+    def __init__(self) -> None:
+        self.sessions: dict[str, tuple[str, dt.datetime]] = {}
+        self.handled: set[str] = set()
+        self.applications_: list[SubmittedApplication] = []
+        self.mail: list[OutboxEntry] = []
+        self.questions: list[UnansweredQuestion] = []
+
+    async def load_session(self, user_id: str) -> Session | None:
+        stored = self.sessions.get(user_id)
+        return Session.from_json(stored[0]) if stored else None
+
+    async def is_handled(self, update_key: str) -> bool:
+        return update_key in self.handled
+
+    async def commit(
+        self,
+        user_id: str,
+        session: Session,
+        *,
+        update_key: str | None = None,
+        submission: Submission | None = None,
+    ) -> SubmittedApplication | None:
+        now = utcnow()
+        stored = None
+        new_mail: OutboxEntry | None = None
+        if submission is not None:
+            sequence = 1 + sum(1 for a in self.applications_ if a.submitted_at.year == now.year)
+            stored = SubmittedApplication(
+                make_reference(now.year, sequence),
+                user_id,
+                submission.hub_id,
+                now,
+                dict(submission.answers),
+            )
+            mail = submission.compose(stored)  # may raise: nothing is written then
+            if mail is not None:
+                new_mail = self._entry(len(self.mail) + 1, stored.reference, mail, now)
+                stored = dataclasses.replace(stored, delivery=new_mail.status)
+        self.sessions[user_id] = (session.to_json(), now)
+        if update_key is not None:
+            self.handled.add(update_key)
+        if stored is not None:
+            self.applications_.append(stored)
+        if new_mail is not None:
+            self.mail.append(new_mail)
+        return stored
+
+    @staticmethod
+    def _entry(
+        entry_id: int, reference: str | None, mail: OutgoingMail, now: dt.datetime
+    ) -> OutboxEntry:
+        return OutboxEntry(
+            id=entry_id,
+            reference=reference,
+            message_id=mail.message_id,
+            sender=mail.sender,
+            recipients=mail.recipients,
+            data=mail.data,
+            status=HELD if mail.held_reason else PENDING,
+            attempts=0,
+            last_error=mail.held_reason,
+            next_attempt_at=now,
+            created_at=now,
+            sent_at=None,
+        )
+
+    async def forget(self, user_id: str) -> None:
+        self.sessions.pop(user_id, None)
+
+    async def applications(
+        self, *, user_id: str | None = None, hub_id: str | None = None, since: dt.date | None = None
+    ) -> list[SubmittedApplication]:
+        status = {m.reference: m.status for m in self.mail}
+        return [
+            dataclasses.replace(a, delivery=status.get(a.reference))
+            for a in self.applications_
+            if (user_id is None or a.user_id == user_id)
+            and (hub_id is None or a.hub_id == hub_id)
+            and (since is None or a.submitted_at.date() >= since)
+        ]
+
+    async def record_unanswered(self, question: str, score: int) -> None:
+        self.questions.append(UnansweredQuestion(question[:500], score, utcnow()))
+
+    async def unanswered(self, limit: int = 50) -> list[UnansweredQuestion]:
+        return list(reversed(self.questions))[:limit]
+
+    async def outbox(self, *, statuses: tuple[str, ...] | None = None) -> list[OutboxEntry]:
+        return [m for m in self.mail if statuses is None or m.status in statuses]
+
+    async def due_mail(self, now: dt.datetime, limit: int = 20) -> list[OutboxEntry]:
+        return [
+            m
+            for m in self.mail
+            if m.status == PENDING and (m.next_attempt_at is None or m.next_attempt_at <= now)
+        ][:limit]
+
+    def _update(self, entry_id: int, **changes: Any) -> None:
+        self.mail = [
+            dataclasses.replace(m, **changes) if m.id == entry_id else m for m in self.mail
+        ]
+
+    async def mark_sent(self, entry_id: int, at: dt.datetime) -> None:
+        entry = next(m for m in self.mail if m.id == entry_id)
+        self._update(
+            entry_id,
+            status=SENT,
+            sent_at=at,
+            attempts=entry.attempts + 1,
+            last_error=None,
+            next_attempt_at=None,
+        )
+
+    async def mark_attempt_failed(
+        self, entry_id: int, error: str, next_attempt_at: dt.datetime | None
+    ) -> None:
+        entry = next(m for m in self.mail if m.id == entry_id)
+        if entry.status == PENDING:
+            self._update(
+                entry_id,
+                attempts=entry.attempts + 1,
+                last_error=error[:500],
+                next_attempt_at=next_attempt_at,
+                status=PENDING if next_attempt_at else FAILED,
+            )
+
+    async def replace_mail(self, entry_id: int, mail: OutgoingMail) -> None:
+        entry = next(m for m in self.mail if m.id == entry_id)
+        if entry.status in (HELD, FAILED):
+            fresh = self._entry(entry_id, entry.reference, mail, utcnow())
+            self._update(
+                entry_id,
+                message_id=fresh.message_id,
+                sender=fresh.sender,
+                recipients=fresh.recipients,
+                data=fresh.data,
+                status=fresh.status,
+                last_error=fresh.last_error,
+                next_attempt_at=fresh.next_attempt_at,
+            )
+
+    async def purge(self, now: dt.datetime) -> int:
+        before = len(self.sessions)
+        self.sessions = {k: v for k, v in self.sessions.items() if v[1] >= now - DRAFT_RETENTION}
+        old = {
+            a.reference for a in self.applications_ if a.submitted_at < now - APPLICATION_RETENTION
+        }
+        unsent = {m.reference for m in self.mail if m.status != SENT}
+        self.applications_ = [a for a in self.applications_ if a.reference not in old - unsent]
+        return before - len(self.sessions)
+
+    async def stats(self) -> dict[str, int]:
+        out = {
+            "users": len(self.sessions),
+            "drafts": sum(1 for s, _ in self.sessions.values() if '"eoi":{' in s),
+            "applications": len(self.applications_),
+            "unanswered": len(self.questions),
+        }
+        for status in (PENDING, SENT, HELD, FAILED):
+            out[f"mail_{status}"] = sum(1 for m in self.mail if m.status == status)
+        return out
+
+    async def close(self) -> None:
+        return None

@@ -1,0 +1,406 @@
+"""The SQLite store (aiosqlite), one file under ``BOT_DATA_DIR``.
+
+WAL journal with ``synchronous=NORMAL``: a committed transaction survives the process
+being killed (kill -9) at any moment; only a power cut can lose the last commits.
+Every write that must be atomic runs inside one ``BEGIN IMMEDIATE`` transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from bot.exceptions import StoreError
+from bot.session import Session
+from bot.store.base import (
+    APPLICATION_RETENTION,
+    DRAFT_RETENTION,
+    FAILED,
+    HANDLED_UPDATE_RETENTION,
+    HELD,
+    PENDING,
+    SENT,
+    OutboxEntry,
+    OutgoingMail,
+    Store,
+    Submission,
+    SubmittedApplication,
+    UnansweredQuestion,
+    make_reference,
+    utcnow,
+)
+
+logger = logging.getLogger(__name__)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS sessions (
+    user_id TEXT PRIMARY KEY,
+    state TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS handled_updates (
+    update_key TEXT PRIMARY KEY,
+    handled_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS applications (
+    reference TEXT PRIMARY KEY,
+    year INTEGER NOT NULL,
+    sequence INTEGER NOT NULL,
+    user_id TEXT NOT NULL,
+    hub_id TEXT NOT NULL,
+    submitted_at TEXT NOT NULL,
+    answers TEXT NOT NULL,
+    UNIQUE (year, sequence)
+);
+CREATE INDEX IF NOT EXISTS applications_hub ON applications (hub_id, submitted_at);
+CREATE INDEX IF NOT EXISTS applications_user ON applications (user_id);
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    reference TEXT,
+    message_id TEXT NOT NULL UNIQUE,
+    sender TEXT NOT NULL,
+    recipients TEXT NOT NULL,
+    data BLOB NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    next_attempt_at TEXT,
+    created_at TEXT NOT NULL,
+    sent_at TEXT
+);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox (status, next_attempt_at);
+CREATE TABLE IF NOT EXISTS unanswered (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    question TEXT NOT NULL,
+    score INTEGER NOT NULL,
+    asked_at TEXT NOT NULL
+);
+"""
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _time(value: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(value) if value else None
+
+
+class SqliteStore(Store):
+    def __init__(self, connection: aiosqlite.Connection, path: Path) -> None:
+        self._db = connection
+        self.path = path
+
+    @classmethod
+    async def open(cls, path: Path) -> SqliteStore:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            connection = await aiosqlite.connect(path, isolation_level=None)
+            await connection.execute("PRAGMA journal_mode=WAL")
+            await connection.execute("PRAGMA synchronous=NORMAL")
+            await connection.execute("PRAGMA busy_timeout=5000")
+            await connection.executescript(SCHEMA)
+        except aiosqlite.Error as exc:
+            raise StoreError(f"cannot open the database {path}: {exc}") from exc
+        return cls(connection, path)
+
+    async def close(self) -> None:
+        await self._db.close()
+
+    async def _one(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
+        async with self._db.execute(sql, params) as cursor:
+            return await cursor.fetchone()
+
+    async def _all(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        async with self._db.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    # -- sessions ----------------------------------------------------------------------
+
+    async def load_session(self, user_id: str) -> Session | None:
+        row = await self._one("SELECT state FROM sessions WHERE user_id = ?", (user_id,))
+        if row is None:
+            return None
+        try:
+            return Session.from_json(row[0])
+        except (ValueError, KeyError, TypeError):
+            logger.warning("discarding an unreadable session for one user")
+            return None
+
+    async def is_handled(self, update_key: str) -> bool:
+        row = await self._one("SELECT 1 FROM handled_updates WHERE update_key = ?", (update_key,))
+        return row is not None
+
+    async def commit(
+        self,
+        user_id: str,
+        session: Session,
+        *,
+        update_key: str | None = None,
+        submission: Submission | None = None,
+    ) -> SubmittedApplication | None:
+        now = utcnow()
+        stored: SubmittedApplication | None = None
+        await self._db.execute("BEGIN IMMEDIATE")
+        try:
+            await self._db.execute(
+                "INSERT INTO sessions (user_id, state, updated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT(user_id) DO UPDATE SET state = excluded.state, "
+                "updated_at = excluded.updated_at",
+                (user_id, session.to_json(), now.isoformat()),
+            )
+            if update_key is not None:
+                await self._db.execute(
+                    "INSERT OR IGNORE INTO handled_updates (update_key, handled_at) VALUES (?, ?)",
+                    (update_key, now.isoformat()),
+                )
+            if submission is not None:
+                stored = await self._insert_application(user_id, submission, now)
+            await self._db.execute("COMMIT")
+        except BaseException:
+            await self._db.execute("ROLLBACK")
+            raise
+        return stored
+
+    async def _insert_application(
+        self, user_id: str, submission: Submission, now: dt.datetime
+    ) -> SubmittedApplication:
+        row = await self._one(
+            "SELECT COALESCE(MAX(sequence), 0) FROM applications WHERE year = ?", (now.year,)
+        )
+        sequence = int(row[0]) + 1
+        application = SubmittedApplication(
+            reference=make_reference(now.year, sequence),
+            user_id=user_id,
+            hub_id=submission.hub_id,
+            submitted_at=now,
+            answers=dict(submission.answers),
+        )
+        await self._db.execute(
+            "INSERT INTO applications (reference, year, sequence, user_id, hub_id, submitted_at, answers)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                application.reference,
+                now.year,
+                sequence,
+                user_id,
+                submission.hub_id,
+                now.isoformat(),
+                json.dumps(application.answers, ensure_ascii=False),
+            ),
+        )
+        mail = submission.compose(application)
+        if mail is not None:
+            await self._insert_mail(application.reference, mail, now)
+            status = HELD if mail.held_reason else PENDING
+            return SubmittedApplication(**{**application.__dict__, "delivery": status})
+        return application
+
+    async def _insert_mail(
+        self, reference: str | None, mail: OutgoingMail, now: dt.datetime
+    ) -> None:
+        await self._db.execute(
+            "INSERT INTO outbox (reference, message_id, sender, recipients, data, status, attempts,"
+            " last_error, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?)",
+            (
+                reference,
+                mail.message_id,
+                mail.sender,
+                json.dumps(list(mail.recipients)),
+                mail.data,
+                HELD if mail.held_reason else PENDING,
+                mail.held_reason,
+                now.isoformat(),
+                now.isoformat(),
+            ),
+        )
+
+    async def forget(self, user_id: str) -> None:
+        await self._db.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
+
+    # -- applications --------------------------------------------------------------------
+
+    async def applications(
+        self,
+        *,
+        user_id: str | None = None,
+        hub_id: str | None = None,
+        since: dt.date | None = None,
+    ) -> list[SubmittedApplication]:
+        clauses, params = [], []
+        if user_id is not None:
+            clauses.append("a.user_id = ?")
+            params.append(user_id)
+        if hub_id is not None:
+            clauses.append("a.hub_id = ?")
+            params.append(hub_id)
+        if since is not None:
+            clauses.append("a.submitted_at >= ?")
+            params.append(since.isoformat())
+        where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+        rows = await self._all(
+            "SELECT a.reference, a.user_id, a.hub_id, a.submitted_at, a.answers, "
+            "(SELECT o.status FROM outbox o WHERE o.reference = a.reference ORDER BY o.id DESC LIMIT 1) "
+            f"FROM applications a {where} ORDER BY a.submitted_at, a.year, a.sequence",
+            tuple(params),
+        )
+        return [
+            SubmittedApplication(
+                reference=r[0],
+                user_id=r[1],
+                hub_id=r[2],
+                submitted_at=dt.datetime.fromisoformat(r[3]),
+                answers=json.loads(r[4]),
+                delivery=r[5],
+            )
+            for r in rows
+        ]
+
+    # -- unanswered questions --------------------------------------------------------------
+
+    async def record_unanswered(self, question: str, score: int) -> None:
+        await self._db.execute(
+            "INSERT INTO unanswered (question, score, asked_at) VALUES (?, ?, ?)",
+            (question[:500], score, utcnow().isoformat()),
+        )
+
+    async def unanswered(self, limit: int = 50) -> list[UnansweredQuestion]:
+        rows = await self._all(
+            "SELECT question, score, asked_at FROM unanswered ORDER BY id DESC LIMIT ?", (limit,)
+        )
+        return [UnansweredQuestion(r[0], int(r[1]), dt.datetime.fromisoformat(r[2])) for r in rows]
+
+    # -- outbox ------------------------------------------------------------------------
+
+    _OUTBOX_COLUMNS = (
+        "id, reference, message_id, sender, recipients, data, status, attempts, last_error,"
+        " next_attempt_at, created_at, sent_at"
+    )
+
+    @staticmethod
+    def _entry(row: Any) -> OutboxEntry:
+        return OutboxEntry(
+            id=int(row[0]),
+            reference=row[1],
+            message_id=row[2],
+            sender=row[3],
+            recipients=tuple(json.loads(row[4])),
+            data=bytes(row[5]),
+            status=row[6],
+            attempts=int(row[7]),
+            last_error=row[8],
+            next_attempt_at=_time(row[9]),
+            created_at=dt.datetime.fromisoformat(row[10]),
+            sent_at=_time(row[11]),
+        )
+
+    async def outbox(self, *, statuses: tuple[str, ...] | None = None) -> list[OutboxEntry]:
+        if statuses:
+            marks = ",".join("?" * len(statuses))
+            rows = await self._all(
+                f"SELECT {self._OUTBOX_COLUMNS} FROM outbox WHERE status IN ({marks}) ORDER BY id",
+                tuple(statuses),
+            )
+        else:
+            rows = await self._all(f"SELECT {self._OUTBOX_COLUMNS} FROM outbox ORDER BY id")
+        return [self._entry(r) for r in rows]
+
+    async def due_mail(self, now: dt.datetime, limit: int = 20) -> list[OutboxEntry]:
+        rows = await self._all(
+            f"SELECT {self._OUTBOX_COLUMNS} FROM outbox WHERE status = ? AND "
+            "(next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY id LIMIT ?",
+            (PENDING, now.isoformat(), limit),
+        )
+        return [self._entry(r) for r in rows]
+
+    async def mark_sent(self, entry_id: int, at: dt.datetime) -> None:
+        await self._db.execute(
+            "UPDATE outbox SET status = ?, sent_at = ?, attempts = attempts + 1, last_error = NULL,"
+            " next_attempt_at = NULL WHERE id = ?",
+            (SENT, at.isoformat(), entry_id),
+        )
+
+    async def mark_attempt_failed(
+        self, entry_id: int, error: str, next_attempt_at: dt.datetime | None
+    ) -> None:
+        await self._db.execute(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?,"
+            " status = ? WHERE id = ? AND status = ?",
+            (
+                error[:500],
+                _iso(next_attempt_at),
+                PENDING if next_attempt_at else FAILED,
+                entry_id,
+                PENDING,
+            ),
+        )
+
+    async def replace_mail(self, entry_id: int, mail: OutgoingMail) -> None:
+        await self._db.execute(
+            "UPDATE outbox SET message_id = ?, sender = ?, recipients = ?, data = ?, status = ?,"
+            " last_error = ?, next_attempt_at = ? WHERE id = ? AND status IN (?, ?)",
+            (
+                mail.message_id,
+                mail.sender,
+                json.dumps(list(mail.recipients)),
+                mail.data,
+                HELD if mail.held_reason else PENDING,
+                mail.held_reason,
+                utcnow().isoformat(),
+                entry_id,
+                HELD,
+                FAILED,
+            ),
+        )
+
+    # -- housekeeping ----------------------------------------------------------------------
+
+    async def purge(self, now: dt.datetime) -> int:
+        removed = 0
+        await self._db.execute("BEGIN IMMEDIATE")
+        try:
+            for sql, cutoff in (
+                ("DELETE FROM sessions WHERE updated_at < ?", now - DRAFT_RETENTION),
+                (
+                    "DELETE FROM handled_updates WHERE handled_at < ?",
+                    now - HANDLED_UPDATE_RETENTION,
+                ),
+                (
+                    "DELETE FROM outbox WHERE status = 'sent' AND reference IN "
+                    "(SELECT reference FROM applications WHERE submitted_at < ?)",
+                    now - APPLICATION_RETENTION,
+                ),
+                (
+                    "DELETE FROM applications WHERE submitted_at < ? AND reference NOT IN "
+                    "(SELECT reference FROM outbox WHERE reference IS NOT NULL)",
+                    now - APPLICATION_RETENTION,
+                ),
+                ("DELETE FROM unanswered WHERE asked_at < ?", now - APPLICATION_RETENTION),
+            ):
+                cursor = await self._db.execute(sql, (cutoff.isoformat(),))
+                removed += max(cursor.rowcount, 0)
+            await self._db.execute("COMMIT")
+        except BaseException:
+            await self._db.execute("ROLLBACK")
+            raise
+        return removed
+
+    async def stats(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for name, sql in (
+            ("users", "SELECT COUNT(*) FROM sessions"),
+            ("drafts", "SELECT COUNT(*) FROM sessions WHERE state LIKE '%\"eoi\":{%'"),
+            ("applications", "SELECT COUNT(*) FROM applications"),
+            ("unanswered", "SELECT COUNT(*) FROM unanswered"),
+        ):
+            row = await self._one(sql)
+            out[name] = int(row[0])
+        for status in (PENDING, SENT, HELD, FAILED):
+            row = await self._one("SELECT COUNT(*) FROM outbox WHERE status = ?", (status,))
+            out[f"mail_{status}"] = int(row[0])
+        return out
