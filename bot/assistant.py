@@ -87,6 +87,9 @@ class Incoming:
     private: bool = True
     update_key: str | None = None
     location: tuple[float, float] | None = None
+    # A button press says which question it answered: a button from an old message (or
+    # from before a restart) must not answer whatever question is current now.
+    for_field: str | None = None
 
 
 @dataclass
@@ -201,6 +204,14 @@ class Assistant:
         text = strip_control(incoming.text).strip()
         if text.startswith("/") and len(text) > 1 and not text[1].isspace():
             await self._command(session, incoming, text, turn)
+            return
+        if incoming.for_field is not None and (state is None or state.step != incoming.for_field):
+            note = "That button belongs to an earlier question, so I haven't changed anything."
+            if state is not None and state.step is not None:
+                flow = self.knowledge.flows[state.flow]
+                turn.replies.append(self.engine.question(flow, state, note=note))
+            else:
+                turn.say(note + " Send /start for the menu.")
             return
         if state is not None and state.step is not None:
             self._flow_input(session, state, text, turn, private=incoming.private)
