@@ -7,6 +7,9 @@
     python -m bot check                          validate knowledge/ and flows/
     python -m bot eval questions|places FILE     run a development set
     python -m bot unanswered [--limit N]         questions the knowledge base couldn't answer
+    python -m bot outbox [retry]                 queued emails to hubs; retry sends pending now
+    python -m bot export --hub ID [--format csv|json] [--since YYYY-MM-DD]
+    python -m bot run                            Telegram (long polling, or webhook with WEBHOOK_URL)
 
 Settings come from the environment (see README.md); nothing here reads secrets from
 arguments, so none end up in shell history.
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import json
 import logging
 import re
@@ -230,9 +234,27 @@ def cmd_unanswered(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_outbox(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.mail.commands import outbox_command
+
+    return outbox_command(args, settings)
+
+
+def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.mail.commands import export_command
+
+    return export_command(args, settings)
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.channels.telegram import run_telegram
+
+    return run_telegram(settings)
+
+
 def cmd_default(args: argparse.Namespace, settings: Settings) -> int:
-    if settings.telegram_token and "run" in COMMANDS:
-        return COMMANDS["run"](args, settings)
+    if settings.telegram_token:
+        return cmd_run(args, settings)
     args.jsonl, args.user = False, "console"
     return cmd_chat(args, settings)
 
@@ -244,6 +266,9 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "eval": cmd_eval,
     "chat": cmd_chat,
     "unanswered": cmd_unanswered,
+    "outbox": cmd_outbox,
+    "export": cmd_export,
+    "run": cmd_run,
 }
 
 
@@ -267,7 +292,25 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--user", default="console", help="who is chatting (resumes their draft)")
     un = sub.add_parser("unanswered", help="recent questions the knowledge base couldn't answer")
     un.add_argument("--limit", type=int, default=50)
+    outbox = sub.add_parser(
+        "outbox", help="list queued emails, or 'retry' to send pending ones now"
+    )
+    outbox.add_argument("action", nargs="?", choices=("list", "retry"), default="list")
+    export = sub.add_parser("export", help="a hub's submitted applications (CSV or JSON)")
+    export.add_argument("--hub", required=True, help="the hub id (see knowledge/hubs.yaml)")
+    export.add_argument("--format", choices=("csv", "json"), default="csv")
+    export.add_argument(
+        "--since", type=_date_arg, help="only applications submitted on/after YYYY-MM-DD"
+    )
+    sub.add_parser("run", help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
     return parser
+
+
+def _date_arg(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, not {value!r}") from None
 
 
 def main(argv: list[str] | None = None) -> int:
