@@ -22,6 +22,8 @@ from bot.exceptions import KnowledgeError
 from bot.knowledge.text import fold
 
 AREA_KINDS = ("counties", "unitary_authorities", "boroughs", "towns", "postcodes")
+# In an address the most specific place wins: "Milton Keynes, Buckinghamshire" is Milton Keynes.
+_SPECIFICITY = {"towns": 3, "boroughs": 3, "unitary_authorities": 2, "counties": 1}
 COUNTRY_NAMES = {
     "wales": "Wales",
     "scotland": "Scotland",
@@ -234,11 +236,14 @@ class HubFinder:
         self._outside_postcodes: dict[str, str] = {}
         labels: dict[str, str] = {}
 
-        def add(index: dict[str, list[str]], name: str, hub_id: str) -> None:
+        specificity: dict[str, int] = {}
+
+        def add(index: dict[str, list[str]], name: str, hub_id: str, rank: int = 2) -> None:
             key = _name_key(name)
             if key and hub_id not in index.setdefault(key, []):
                 index[key].append(hub_id)
                 labels.setdefault(key, name)
+                specificity[key] = max(specificity.get(key, 0), rank)
 
         for hub in directory.hubs:
             for kind, names in hub.areas.items():
@@ -246,7 +251,7 @@ class HubFinder:
                     if kind == "postcodes":
                         self._postcodes[name.upper().replace(" ", "")] = hub.id
                     else:
-                        add(primary, name, hub.id)
+                        add(primary, name, hub.id, _SPECIFICITY.get(kind, 2))
             for name in hub.also_serves:
                 add(also, name, hub.id)
             add(primary, hub.name, hub.id)
@@ -265,6 +270,7 @@ class HubFinder:
             for code in postcodes:
                 self._outside_postcodes[code.upper().replace(" ", "")] = label
         self._primary = primary
+        self._specificity = specificity
         self._also = also
         self._regions = regions
         self._outside_names = outside_names
@@ -276,8 +282,12 @@ class HubFinder:
     def _place_for_key(self, key: str) -> _Place | None:
         hub_ids = tuple(self._primary.get(key, ()))
         also = tuple(h for h in self._also.get(key, ()) if h not in hub_ids)
-        if not hub_ids and not also and key in self._regions:
-            hub_ids = tuple(self._regions[key])
+        if key in self._regions:
+            # "London" is a region of six hubs, not the area of whichever hub lists it.
+            region = [h for h in self._regions[key] if h not in hub_ids and h not in also]
+            if not hub_ids:
+                hub_ids, region = tuple(region[:1]), region[1:]
+            also = (*also, *region)
         if hub_ids or also:
             if not hub_ids:
                 hub_ids, also = also[:1], also[1:]
@@ -308,20 +318,27 @@ class HubFinder:
             return None
         if place := self._place_for_key(key):
             return place
-        # An address or a sentence: try its parts, most specific (shortest part) last wins
-        # ties in favour of towns, which come before counties in an address.
-        parts = [p for p in re.split(r"[,\n;/]+", text) if p.strip()]
+        # An address or a sentence: of every place named in it, the most specific wins,
+        # then the one named last ("Bath Road, Bristol" is in Bristol).
         words = key.split()
-        for part in parts:
-            part_key = _name_key(part)
-            if part_key != key and (place := self._place_for_key(part_key)):
-                return place
+        best: tuple[int, int, int] | None = None
+        best_place: _Place | None = None
         for size in (4, 3, 2, 1):
             for start in range(len(words) - size + 1):
                 gram = " ".join(words[start : start + size])
-                if len(gram) >= 3 and (place := self._place_for_key(gram)):
-                    return place
-        return None
+                if len(gram) < 3:
+                    continue
+                place = self._place_for_key(gram)
+                if place is None:
+                    continue
+                rank = (
+                    self._specificity.get(gram, 0) if place.country is None else 3,
+                    start + size,
+                    size,
+                )
+                if best is None or rank > best:
+                    best, best_place = rank, place
+        return best_place
 
     def _fuzzy(self, text: str) -> _Place | None:
         key = _name_key(text)
