@@ -225,8 +225,7 @@ def _parse_flow(path: Path, raw: Any, problems: Problems) -> Flow | None:
                 step.line,
                 f"{where}: 'different_from' names unknown field {step.different_from!r}",
             )
-    if problems:
-        return None
+    file_problems = len(problems.items)
     flow = Flow(
         id=flow_id,
         title=str(raw.get("title") or flow_id),
@@ -242,7 +241,7 @@ def _parse_flow(path: Path, raw: Any, problems: Problems) -> Flow | None:
         problems.add(
             path, unreachable.line, f"step {unreachable.field}: unreachable (no step leads to it)"
         )
-    return None if problems else flow
+    return None if problems or len(problems.items) > file_problems else flow
 
 
 def _unreachable(flow: Flow) -> list[Step]:
@@ -259,6 +258,8 @@ def _unreachable(flow: Flow) -> list[Step]:
             frontier.append(position + 1)
         if step.next == "end":
             continue
+        if step.next and not flow.has(step.next):
+            continue  # reported as an unknown step already
         frontier.append(flow.index(step.next) if step.next else position + 1)
     return [s for i, s in enumerate(flow.steps) if i not in reached]
 

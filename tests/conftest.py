@@ -1,0 +1,114 @@
+"""Shared fixtures: the real knowledge base, a real SQLite file per test, a fixed date."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.assistant import Assistant, Incoming
+from bot.knowledge.base import Knowledge, load_knowledge
+from bot.replies import Reply
+from bot.store.sqlite import SqliteStore
+
+ROOT = Path(__file__).resolve().parent.parent
+TODAY = dt.date(2026, 11, 23)
+EVAL_DIR = ROOT.parent / "shared" / "eval"
+
+# Valid answers for every EoI field, in form order (the console accepts labels or values).
+EOI_ANSWERS: list[tuple[str, str]] = [
+    ("privacy_consent", "I agree"),
+    ("school_name", "Denbigh School"),
+    ("school_address", "Denbigh Road, Shenley, Milton Keynes MK5 6BH"),
+    ("school_urn", "110394"),
+    ("school_phone", "01908 505030"),
+    ("head_name", "Jane Smith"),
+    ("head_email", "head@denbigh.example.org"),
+    ("hod_name", "Sam Patel"),
+    ("hod_email", "s.patel@denbigh.example.org"),
+    ("maths_hub", "enigma"),
+    ("teacher1_name", "Alex Jones"),
+    ("teacher1_email", "a.jones@denbigh.example.org"),
+    ("teacher1_ncetm_username", "ajones"),
+    ("teacher1_year_groups", "7-9"),
+    ("teacher1_role", "Second in Department"),
+    ("teacher2_name", "Priya Shah"),
+    ("teacher2_email", "p.shah@denbigh.example.org"),
+    ("teacher2_ncetm_username", "pshah"),
+    ("teacher2_year_groups", "Y7, Y8 and Y11"),
+    ("teacher2_role", "Teacher of mathematics"),
+    ("worked_with_specialist", "No"),
+    (
+        "hod_statement",
+        " ".join(
+            ["Our department wants to develop teaching for mastery across Key Stage 3 so that"]
+            + ["every pupil builds a deep and connected understanding of mathematics."] * 4
+        ),
+    ),
+    ("commitments", "I confirm"),
+]
+
+
+@pytest.fixture(scope="session")
+def knowledge() -> Knowledge:
+    return load_knowledge(ROOT / "knowledge", ROOT / "flows")
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
+    db = await SqliteStore.open(tmp_path / "assistant.sqlite3")
+    yield db
+    await db.close()
+
+
+@pytest.fixture
+def assistant(knowledge: Knowledge, store: SqliteStore) -> Assistant:
+    return Assistant(knowledge, store, today=lambda: TODAY)
+
+
+@pytest.fixture
+def bot_env(tmp_path: Path) -> dict[str, str]:
+    """Environment for running ``python -m bot`` in a subprocess against a temp data dir."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SMTP_", "TELEGRAM_", "BOT_"))}
+    env.update({"BOT_DATA_DIR": str(tmp_path / "var"), "BOT_TODAY": TODAY.isoformat()})
+    env["PYTHONPATH"] = str(ROOT)
+    return env
+
+
+PYTHON = sys.executable
+
+
+class Chat:
+    """Drives the assistant in-process like a channel does, keeping the last replies."""
+
+    def __init__(self, assistant: Assistant, user: str = "u1") -> None:
+        self.assistant = assistant
+        self.user = user
+        self.replies: list[Reply] = []
+
+    async def send(self, text: str, **kwargs: object) -> list[Reply]:
+        self.replies = await self.assistant.handle(Incoming(self.user, text, **kwargs))  # type: ignore[arg-type]
+        return self.replies
+
+    @property
+    def field(self) -> str | None:
+        return next((r.field for r in reversed(self.replies) if r.field), None)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(r.text for r in self.replies)
+
+    async def fill_until(self, stop_field: str) -> None:
+        """Start (or resume) the EoI and answer every field until ``stop_field`` is asked."""
+        await self.send("/apply")
+        answers = dict(EOI_ANSWERS)
+        for _ in range(len(EOI_ANSWERS) + 1):
+            if self.field == stop_field:
+                return
+            assert self.field in answers, (self.field, self.text)
+            await self.send(answers[self.field])
+        raise AssertionError(f"never reached {stop_field}: {self.text}")
