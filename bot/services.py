@@ -1,4 +1,9 @@
-"""Opening and closing everything the assistant needs, for the CLI and every channel."""
+"""Opening and closing everything the assistant needs, for the CLI and every channel.
+
+:func:`open_services` also starts the outbox sender, so whichever process takes a
+submission (console or Telegram) starts delivering it at once; :meth:`Services.close`
+first gives pending emails up to ``shutdown_grace_seconds`` to go.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,8 @@ from dataclasses import dataclass
 
 from bot.assistant import Assistant
 from bot.knowledge.base import Knowledge, load_knowledge
+from bot.mail.factory import composer_for, sender_for
+from bot.mail.outbox import OutboxSender
 from bot.settings import Settings
 from bot.store.base import Store, utcnow
 from bot.store.sqlite import SqliteStore
@@ -25,16 +32,32 @@ class Services:
     knowledge: Knowledge
     store: Store
     assistant: Assistant
+    sender: OutboxSender | None = None
 
     async def close(self) -> None:
-        await self.store.close()
+        try:
+            if self.sender is not None:
+                await self.sender.stop(self.settings.shutdown_grace_seconds)
+                await self.sender.transport.close()
+        finally:
+            await self.store.close()
 
 
 async def open_services(settings: Settings, knowledge: Knowledge | None = None) -> Services:
     knowledge = knowledge or load_checked_knowledge(settings)
+    composer = composer_for(settings, knowledge)  # raises ConfigError on a bad MAIL_FROM
     store = await SqliteStore.open(settings.db_path)
-    removed = await store.purge(utcnow())
-    if removed:
-        logger.info("purged %d records past their retention period", removed)
-    assistant = Assistant(knowledge, store, today=settings.today)
-    return Services(settings, knowledge, store, assistant)
+    try:
+        removed = await store.purge(utcnow())
+        if removed:
+            logger.info("purged %d records past their retention period", removed)
+        sender = sender_for(settings, store, composer)
+        assistant = Assistant(
+            knowledge, store, today=settings.today, compose=composer, on_submitted=sender.wake
+        )
+        await sender.start()
+    except BaseException:
+        await store.close()
+        raise
+    logger.info("delivering applications via %s", sender.transport.description)
+    return Services(settings, knowledge, store, assistant, sender)

@@ -1,0 +1,160 @@
+"""Turning a submitted application into the email its Maths Hub receives.
+
+To: the hub.  Cc: head teacher, head of department, teacher 1 and teacher 2 (each once,
+in that order), copied in as the form asks, in confirmation of their electronic
+signatures.  Reply-To: the head of department.  A text and an HTML part in the form's
+own sections and order, and two attachments: ``application.json`` and
+``application.csv``.
+
+The Message-ID is derived from the application (not random), so the same application
+always yields the same Message-ID: a message re-sent after a crash between the server's
+acceptance and our bookkeeping can be recognised as a duplicate by the receiving side.
+
+:class:`Composer` runs inside the store's submission transaction, so it must not fail on
+anything an applicant typed: every value that reaches a header is cleaned by
+:mod:`bot.mail.headers`, and an address that is not a plain address is left out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, parseaddr
+
+from bot.exceptions import ConfigError
+from bot.export import application_record, applications_csv
+from bot.flows.validators import academic_year
+from bot.knowledge.base import Knowledge
+from bot.mail.body import SIGNATORIES, form_sections, render_html, render_text
+from bot.mail.headers import address, domain_of, header_text
+from bot.store.base import OutgoingMail, SubmittedApplication
+
+logger = logging.getLogger(__name__)
+
+FLOW_ID = "eoi"
+PROGRAMME = "Secondary Teaching for Mastery Work Group"
+HOD_EMAIL = "hod_email"
+NAME_CHARS = 80
+
+
+def _mailbox(name: str, addr: str) -> Address:
+    return Address(display_name=header_text(name, NAME_CHARS), addr_spec=addr)
+
+
+def parse_mail_from(mail_from: str) -> tuple[str, str]:
+    """(display name, address) of ``MAIL_FROM``; raises ConfigError when it is unusable."""
+    name, raw = parseaddr(header_text(mail_from, 300))
+    addr = address(raw)
+    if addr is None:
+        raise ConfigError(
+            f"MAIL_FROM must be an address like 'Assistant <assistant@example.org>', not {mail_from!r}"
+        )
+    return header_text(name, NAME_CHARS), addr
+
+
+def message_id(app: SubmittedApplication, domain: str) -> str:
+    """A Message-ID that is the same every time this application is composed."""
+    seed = f"{app.reference}|{app.submitted_at.isoformat()}|{app.user_id}|{app.hub_id}"
+    digest = hashlib.sha256(seed.encode("utf-8")).hexdigest()[:20]
+    local = "".join(c for c in app.reference if c.isascii() and (c.isalnum() or c in "-_"))
+    return f"<{local or 'eoi'}.{digest}@{domain}>"
+
+
+class Composer:
+    """``Composer(knowledge, mail_from=..., hold_placeholders=...)(application)``.
+
+    ``hold_placeholders``: when True (real SMTP is configured), a hub that still has its
+    shipped placeholder address gets a *held* message, kept in the outbox until the
+    operator's contacts file gives the hub a real address.
+    """
+
+    def __init__(self, knowledge: Knowledge, *, mail_from: str, hold_placeholders: bool) -> None:
+        self.knowledge = knowledge
+        self.flow = knowledge.flows[FLOW_ID]
+        self.from_name, self.from_address = parse_mail_from(mail_from)
+        self.domain = domain_of(self.from_address)
+        self.hold_placeholders = hold_placeholders
+
+    def __call__(self, app: SubmittedApplication) -> OutgoingMail:
+        hub = self.knowledge.hubs.get(app.hub_id)
+        hub_name = header_text(hub.name if hub else app.hub_id, NAME_CHARS) or "Maths Hub"
+        hub_address = address(hub.email) if hub else None
+        held: str | None = None
+        if hub is None:
+            held = f"unknown Maths Hub id {header_text(app.hub_id, 60)!r}"
+        elif hub_address is None:
+            held = f"{hub.id}: the hub's address is not usable; set it in HUB_CONTACTS_FILE"
+        elif self.hold_placeholders and hub.has_placeholder_email:
+            held = (
+                f"{hub.id}: the hub still has the placeholder address {hub_address}; "
+                "set its real address in HUB_CONTACTS_FILE"
+            )
+
+        msg = EmailMessage(policy=SMTP)
+        msg["Subject"] = self.subject(app)
+        msg["From"] = _mailbox(self.from_name, self.from_address)
+        recipients: list[str] = []
+        if hub_address is not None:
+            msg["To"] = _mailbox(hub_name, hub_address)
+            recipients.append(hub_address)
+        copied = self._copied(app, {a.lower() for a in recipients})
+        if copied:
+            msg["Cc"] = [_mailbox(name, addr) for name, addr in copied]
+            recipients += [addr for _, addr in copied]
+        if (hod := address(app.answers.get(HOD_EMAIL, ""))) is not None:
+            msg["Reply-To"] = _mailbox(app.answers.get("hod_name", ""), hod)
+        msg["Date"] = format_datetime(app.submitted_at)
+        msg["Message-ID"] = message_id(app, self.domain)
+        msg["X-EOI-Reference"] = header_text(app.reference, 40)
+        msg["X-Maths-Hub"] = header_text(app.hub_id, 60)
+
+        year = academic_year(app.submitted_at.date())
+        document = form_sections(self.flow, app, hub_name=hub_name, academic_year=year)
+        msg.set_content(render_text(document), cte="quoted-printable")
+        msg.add_alternative(render_html(document), subtype="html", cte="quoted-printable")
+        record = application_record(app, self.flow)
+        msg.add_attachment(
+            json.dumps(record, ensure_ascii=False, indent=2).encode("utf-8"),
+            maintype="application",
+            subtype="json",
+            filename="application.json",
+        )
+        msg.add_attachment(
+            applications_csv([app], self.flow).encode("utf-8"),
+            maintype="text",
+            subtype="csv",
+            filename="application.csv",
+            params={"charset": "utf-8"},
+        )
+        if held:
+            logger.info("held the email for %s: %s", app.reference, held)
+        return OutgoingMail(
+            message_id=str(msg["Message-ID"]),
+            sender=self.from_address,
+            recipients=tuple(recipients),
+            data=msg.as_bytes(policy=SMTP),
+            held_reason=held or (None if recipients else "no usable recipient address"),
+        )
+
+    def subject(self, app: SubmittedApplication) -> str:
+        school = header_text(app.answers.get("school_name", ""), 120) or "a school"
+        reference = header_text(app.reference, 40)
+        return f"{PROGRAMME} Expression of Interest: {school} ({reference})"
+
+    def _copied(self, app: SubmittedApplication, seen: set[str]) -> list[tuple[str, str]]:
+        copied: list[tuple[str, str]] = []
+        for _role, name_field, mail_field in SIGNATORIES:
+            addr = address(app.answers.get(mail_field, ""))
+            if addr is None:
+                if app.answers.get(mail_field):
+                    logger.warning("left an unusable %s out of %s's Cc", mail_field, app.reference)
+                continue
+            if addr.lower() in seen:
+                continue
+            seen.add(addr.lower())
+            copied.append((app.answers.get(name_field, ""), addr))
+        return copied

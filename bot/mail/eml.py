@@ -1,0 +1,55 @@
+"""The embedded default transport: each message becomes an ``.eml`` file.
+
+When ``SMTP_HOST`` is unset, messages are written to ``BOT_DATA_DIR/mail/`` as RFC 5322
+files (open them with any mail program, or ``python -m email``-style parsers), so a
+newcomer sees exactly what a hub would receive.  The file is named after the
+application's reference, written to a temporary name, flushed to disk and then renamed,
+so a crash never leaves half a message and a second delivery of the same message
+overwrites the same file instead of adding another.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+from pathlib import Path
+
+from bot.mail.base import Envelope, Transport, TransportError
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def file_name(envelope: Envelope) -> str:
+    stem = _UNSAFE.sub("_", envelope.reference or envelope.message_id.strip("<>")).strip("._")
+    return f"{stem[:120] or 'message'}.eml"
+
+
+class EmlDirectoryTransport(Transport):
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.description = f"eml files in {directory}"
+
+    def path_for(self, envelope: Envelope) -> Path:
+        return self.directory / file_name(envelope)
+
+    def _write(self, envelope: Envelope) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        target = self.path_for(envelope)
+        partial = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        try:
+            with open(partial, "wb") as handle:
+                handle.write(envelope.data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(partial, target)
+        finally:
+            partial.unlink(missing_ok=True)
+
+    async def send(self, envelope: Envelope) -> None:
+        try:
+            await asyncio.to_thread(self._write, envelope)
+        except OSError as exc:
+            raise TransportError(
+                f"cannot write to {self.directory}: {exc.strerror or exc}", unavailable=True
+            ) from None

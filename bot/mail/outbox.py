@@ -1,0 +1,301 @@
+"""The outbox sender: delivers the store's pending messages, exactly once, through outages.
+
+How the guarantees hold:
+
+- *Nothing is lost.*  A message enters the outbox in the same transaction that stores
+  its application (see :meth:`bot.store.base.Store.commit`), before any attempt to send.
+- *Sent means accepted.*  A message is marked sent only after the transport returned,
+  i.e. the SMTP server accepted it (or the ``.eml`` file is on disk).  A failed attempt
+  is counted, its error kept, and the next attempt scheduled after a growing delay
+  (``base_delay`` doubling up to ``max_delay``); after ``max_attempts``, or a permanent
+  refusal, the message is marked failed and ``python -m bot outbox retry`` can revive it.
+- *Once.*  Every pass holds the data directory's :class:`~bot.mail.lock.DeliveryLock`
+  (and, within a process, an asyncio lock), so no two senders - console, Telegram,
+  ``outbox retry`` - ever send the same pending message; a sent message is never
+  selected again.  The one window left is a crash after the server accepted a message
+  and before it was marked sent: that message goes again on the next start, with the
+  same Message-ID, so the receiving side can recognise the duplicate.
+- *Survives restarts.*  All state is in the store; a new sender picks up where the old
+  one stopped.  On start (and on ``outbox retry``) held messages are recomposed, and go
+  out once their hub has a real address.
+
+The applicant never waits: :meth:`OutboxSender.wake` only sets an event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+
+from bot.mail.base import Envelope, Transport, TransportError
+from bot.mail.lock import DeliveryLock, LockBusy
+from bot.store.base import (
+    FAILED,
+    HELD,
+    PENDING,
+    OutboxEntry,
+    OutgoingMail,
+    Store,
+    SubmittedApplication,
+)
+
+logger = logging.getLogger(__name__)
+
+Recompose = Callable[[SubmittedApplication], OutgoingMail | None]
+
+DEFAULT_BASE_DELAY = 30.0
+DEFAULT_MAX_DELAY = 3600.0
+DEFAULT_MAX_ATTEMPTS = 80  # about three days of hourly attempts once the delay is capped
+DEFAULT_POLL_INTERVAL = 60.0
+BUSY_RETRY_SECONDS = 0.5
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclasses.dataclass
+class PassReport:
+    """What one delivery pass did."""
+
+    sent: int = 0
+    failed: int = 0  # attempts that failed; the message is still pending
+    gave_up: int = 0  # messages marked failed for good
+    busy: bool = False  # another process was delivering, so nothing was tried
+
+
+class OutboxSender:
+    def __init__(
+        self,
+        store: Store,
+        transport: Transport,
+        *,
+        recompose: Recompose | None = None,
+        lock: DeliveryLock | None = None,
+        base_delay: float = DEFAULT_BASE_DELAY,
+        max_delay: float = DEFAULT_MAX_DELAY,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        batch: int = 50,
+        clock: Callable[[], dt.datetime] = _now,
+    ) -> None:
+        self.store = store
+        self.transport = transport
+        self.recompose = recompose
+        self.lock = lock
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+        self.max_attempts = max_attempts
+        self.poll_interval = poll_interval
+        self.batch = batch
+        self.clock = clock
+        self._pass_lock = asyncio.Lock()
+        self._wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    # -- scheduling --------------------------------------------------------------------
+
+    def delay_after(self, attempts: int) -> float:
+        """Seconds to wait after the ``attempts``-th failed attempt: doubling, capped."""
+        return float(min(self.max_delay, self.base_delay * 2 ** max(attempts - 1, 0)))
+
+    def wake(self, _application: SubmittedApplication | None = None) -> None:
+        """Deliver now (the assistant's ``on_submitted`` hook).  Never blocks."""
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Release held messages that can now go, then deliver in the background."""
+        if self._task is not None:
+            return
+        self._loop = asyncio.get_running_loop()
+        self._stopping = False
+        try:
+            await self.release_held()
+        except Exception:
+            logger.exception("could not check held messages; will deliver the rest")
+        self._task = asyncio.create_task(self._run(), name="outbox-sender")
+
+    async def stop(self, grace: float = 0.0) -> int:
+        """Give pending messages up to ``grace`` seconds to go, then stop.
+
+        Returns how many messages are still pending (they go on the next start, or with
+        ``python -m bot outbox retry``).
+        """
+        self._stopping = True
+        self._wake.set()
+        task, self._task = self._task, None
+        started = time.monotonic()
+        try:
+            async with asyncio.timeout(max(grace, 0.0)):
+                if task is not None:
+                    await task
+                if await self.store.outbox(statuses=(PENDING,)):
+                    left = grace - (time.monotonic() - started)
+                    await self.deliver(force=True, lock_timeout=max(left, 0.0))
+        except TimeoutError:
+            logger.warning("stopped delivering after the %.1f s shutdown grace period", grace)
+        finally:
+            if task is not None and not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            self._loop = None
+        pending = len(await self.store.outbox(statuses=(PENDING,)))
+        if pending:
+            logger.warning(
+                "%d email(s) still pending: they go on the next start, or now with "
+                "`python -m bot outbox retry`",
+                pending,
+            )
+        return pending
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            self._wake.clear()
+            wait = self.poll_interval
+            try:
+                report = await self.deliver()
+                wait = await self._seconds_to_next()
+                if report.busy:
+                    wait = max(wait, BUSY_RETRY_SECONDS)
+            except Exception:
+                logger.exception("an outbox pass failed; trying again in %.0f s", wait)
+            if self._stopping:
+                break
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=max(wait, 0.01))
+
+    async def _seconds_to_next(self) -> float:
+        pending = await self.store.outbox(statuses=(PENDING,))
+        times = [e.next_attempt_at for e in pending if e.next_attempt_at is not None]
+        if not pending:
+            return self.poll_interval
+        if len(times) < len(pending):
+            return 0.0
+        return min(self.poll_interval, max(0.0, (min(times) - self.clock()).total_seconds()))
+
+    # -- delivering --------------------------------------------------------------------
+
+    async def deliver(self, *, force: bool = False, lock_timeout: float = 0.0) -> PassReport:
+        """One pass: try every due pending message (``force``: every pending one)."""
+        async with self._pass_lock:
+            if self.lock is None:
+                return await self._pass(force)
+            try:
+                async with self.lock.held(lock_timeout):
+                    return await self._pass(force)
+            except LockBusy:
+                logger.info("another process is delivering the outbox; leaving it to that one")
+                return PassReport(busy=True)
+
+    async def _pass(self, force: bool) -> PassReport:
+        report = PassReport()
+        tried: set[int] = set()
+        down: TransportError | None = None
+        while True:
+            if force:
+                batch = await self.store.outbox(statuses=(PENDING,))
+            else:
+                batch = await self.store.due_mail(self.clock(), self.batch)
+            batch = [e for e in batch if e.id not in tried]
+            if not batch:
+                return report
+            for entry in batch:
+                tried.add(entry.id)
+                if down is not None:
+                    # The server is unreachable: count the attempt without contacting it again.
+                    await self._failed(entry, down, report)
+                    continue
+                error = await self._attempt(entry)
+                if error is None:
+                    report.sent += 1
+                    continue
+                await self._failed(entry, error, report)
+                if error.unavailable:
+                    down = error
+
+    async def _attempt(self, entry: OutboxEntry) -> TransportError | None:
+        label = entry.reference or entry.message_id
+        envelope = Envelope(
+            message_id=entry.message_id,
+            sender=entry.sender,
+            recipients=entry.recipients,
+            data=entry.data,
+            reference=entry.reference,
+        )
+        try:
+            await self.transport.send(envelope)
+        except TransportError as exc:
+            return exc
+        except Exception as exc:  # a transport bug must not stop the outbox
+            logger.warning("unexpected error sending %s", label, exc_info=True)
+            return TransportError(f"{type(exc).__name__}: {exc}")
+        await self.store.mark_sent(entry.id, self.clock())
+        logger.info(
+            "delivered %s to %d recipient(s) via %s",
+            label,
+            len(entry.recipients),
+            self.transport.description,
+        )
+        return None
+
+    async def _failed(self, entry: OutboxEntry, error: TransportError, report: PassReport) -> None:
+        attempts = entry.attempts + 1
+        label = entry.reference or entry.message_id
+        if error.permanent or attempts >= self.max_attempts:
+            await self.store.mark_attempt_failed(entry.id, str(error), None)
+            report.gave_up += 1
+            logger.error(
+                "gave up on %s after %d attempt(s): %s (`python -m bot outbox retry` tries again)",
+                label,
+                attempts,
+                error,
+            )
+            return
+        delay = self.delay_after(attempts)
+        await self.store.mark_attempt_failed(
+            entry.id, str(error), self.clock() + dt.timedelta(seconds=delay)
+        )
+        report.failed += 1
+        logger.warning(
+            "could not deliver %s (attempt %d): %s; next attempt in %.0f s",
+            label,
+            attempts,
+            error,
+            delay,
+        )
+
+    # -- held and failed messages ------------------------------------------------------
+
+    async def release_held(self, *, include_failed: bool = False) -> int:
+        """Recompose held (and, with ``include_failed``, failed) messages with the hubs'
+        current addresses; those that can now go become pending.  Returns how many."""
+        if self.recompose is None:
+            return 0
+        entries = await self.store.outbox(statuses=(HELD, FAILED) if include_failed else (HELD,))
+        if not entries:
+            return 0
+        applications = {a.reference: a for a in await self.store.applications()}
+        released = 0
+        for entry in entries:
+            application = applications.get(entry.reference or "")
+            if application is None:
+                continue
+            mail = self.recompose(application)
+            if mail is None or (mail.held_reason and entry.status == HELD):
+                continue
+            await self.store.replace_mail(entry.id, mail)
+            if not mail.held_reason:
+                released += 1
+                logger.info("%s is no longer held: queued for delivery", entry.reference)
+        return released

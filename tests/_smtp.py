@@ -1,0 +1,172 @@
+"""Test helpers for mail delivery: a real SMTP server on loopback, and applications.
+
+:class:`SmtpServer` runs aiosmtpd in-process (its own thread) on 127.0.0.1 and an
+ephemeral port, recording every message it accepts.  ``stop()`` / ``start()`` simulate
+an outage on the same port; ``refuse_rcpt`` / ``fail_data`` make it answer with a code.
+Nothing here touches the network beyond loopback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+import socket
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+from bot.assistant import Assistant, Incoming
+from bot.settings import Settings, SmtpSettings
+
+ROOT = Path(__file__).resolve().parent.parent
+TODAY = dt.date(2026, 11, 23)
+HUB = "enigma"
+HUB_ADDRESS = "eoi@enigma-hub.example.org"
+
+# Valid answers for the EoI, in the form's order (labels or values both work).
+ANSWERS: list[tuple[str, str]] = [
+    ("privacy_consent", "I agree"),
+    ("school_name", "Denbigh School"),
+    ("school_address", "Denbigh Road, Shenley, Milton Keynes MK5 6BH"),
+    ("school_urn", "110394"),
+    ("school_phone", "01908 505030"),
+    ("head_name", "Jane Smith"),
+    ("head_email", "head@denbigh.example.org"),
+    ("hod_name", "Sam Patel"),
+    ("hod_email", "s.patel@denbigh.example.org"),
+    ("maths_hub", HUB),
+    ("teacher1_name", "Alex Jones"),
+    ("teacher1_email", "a.jones@denbigh.example.org"),
+    ("teacher1_ncetm_username", "ajones"),
+    ("teacher1_year_groups", "7-9"),
+    ("teacher1_role", "Second in Department"),
+    ("teacher2_name", "Priya Shah"),
+    ("teacher2_email", "p.shah@denbigh.example.org"),
+    ("teacher2_ncetm_username", "pshah"),
+    ("teacher2_year_groups", "Y7, Y8 and Y11"),
+    ("teacher2_role", "Teacher of mathematics"),
+    ("worked_with_specialist", "Yes"),
+    ("specialist_details", "Chris Lee: joint planning <b>& observation</b> in Year 7"),
+    (
+        "hod_statement",
+        "We want to develop teaching for mastery across Key Stage 3 so that every pupil "
+        "builds a deep & connected understanding; <Alex> leads our KS3 work and Priya is "
+        "a keen, committed teacher who will share what we learn with the department.",
+    ),
+    ("commitments", "I confirm"),
+]
+FORM_ORDER = [name for name, _ in ANSWERS if name != "privacy_consent"]
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Received:
+    mail_from: str
+    rcpt_tos: list[str]
+    data: bytes
+
+    @property
+    def message(self) -> EmailMessage:
+        return parse(self.data)
+
+
+@dataclass
+class Recorder:
+    """aiosmtpd handler: stores what arrives; can refuse recipients or data."""
+
+    messages: list[Received] = field(default_factory=list)
+    refuse_rcpt: str | None = None  # e.g. "550 5.1.1 no such mailbox"
+    fail_data: str | None = None  # e.g. "451 4.3.0 try again later"
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any
+    ) -> str:
+        if self.refuse_rcpt:
+            return self.refuse_rcpt
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.fail_data:
+            return self.fail_data
+        self.messages.append(
+            Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.original_content))
+        )
+        return "250 Message accepted for delivery"
+
+
+class SmtpServer:
+    """A real SMTP server on 127.0.0.1 that can go down and come back on the same port."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.recorder = Recorder()
+        self._controller: Controller | None = None
+
+    @property
+    def messages(self) -> list[Received]:
+        return self.recorder.messages
+
+    def start(self) -> SmtpServer:
+        if self._controller is None:
+            self._controller = Controller(self.recorder, hostname="127.0.0.1", port=self.port)
+            self._controller.start()
+        return self
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def settings(self, tmp_path: Path, **changes: Any) -> Settings:
+        return mail_settings(
+            tmp_path, smtp=SmtpSettings(host="127.0.0.1", port=self.port), **changes
+        )
+
+
+def contacts_file(tmp_path: Path, hub: str = HUB, address: str = HUB_ADDRESS) -> Path:
+    path = tmp_path / "hub_contacts.yaml"
+    path.write_text(f"{hub}: {address}\n", encoding="utf-8")
+    return path
+
+
+def mail_settings(tmp_path: Path, **changes: Any) -> Settings:
+    values: dict[str, Any] = {
+        "data_dir": tmp_path / "var",
+        "today_override": TODAY,
+        "shutdown_grace_seconds": 2.0,
+        "mail_from": "Maths Hub assistant <assistant@assistant.example.org>",
+    }
+    values.update(changes)
+    return Settings(**values)
+
+
+def parse(data: bytes) -> EmailMessage:
+    message = email.message_from_bytes(data, policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    return message
+
+
+async def submit(assistant: Assistant, user: str = "u1", **overrides: str) -> str:
+    """Fill in and submit the EoI through the real assistant; returns the reference."""
+    answers = dict(ANSWERS) | overrides
+    replies = await assistant.handle(Incoming(user, "/apply"))
+    for _ in range(len(answers) + 2):
+        field_id = next((r.field for r in reversed(replies) if r.field), None)
+        if field_id == "review":
+            replies = await assistant.handle(Incoming(user, "submit"))
+            break
+        assert field_id in answers, (field_id, [r.text for r in replies])
+        replies = await assistant.handle(Incoming(user, answers[field_id]))
+    text = "\n".join(r.text for r in replies)
+    assert "Reference: EOI-" in text, text
+    return text.split("Reference: ", 1)[1].split()[0]
