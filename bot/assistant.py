@@ -52,6 +52,7 @@ DELIVERY_WORDS = {
     "failed": "not delivered after many attempts: please email your hub directly",
     None: "saved",
 }
+_HUB_WORDS = {"hub", "hubs"}
 GREETINGS = {
     "hi",
     "hello",
@@ -360,6 +361,12 @@ class Assistant:
         if fold(text) in GREETINGS:
             self._welcome(session, turn, incoming.private)
             return
+        if _HUB_WORDS & set(fold(text).split()):
+            # "Which hub covers Sheffield?": a place named with a hub question is a search.
+            search = self.knowledge.finder.find(text)
+            if search.status in ("found", "outside"):
+                turn.say(describe_search(search))
+                return
         answer = answer_question(self.knowledge, text, self.today(), limit=MAX_QUESTION_CHARS)
         if answer.entry is not None:
             turn.say(answer.text)

@@ -305,3 +305,18 @@ def test_every_eoi_field_has_a_sample_answer() -> None:
         "privacy_consent",
         *[f for f in CONTRACT_FIELDS if f != "specialist_details"],
     ]
+
+
+async def test_a_hub_question_naming_a_place_finds_the_hub(assistant: Assistant) -> None:
+    chat = Chat(assistant)
+    await chat.send("Which hub covers Sheffield?")
+    assert "South Yorkshire Maths Hub" in chat.text
+    await chat.send("Is there a maths hub in Glasgow?")
+    assert "Scotland, not England" in chat.text
+
+
+async def test_a_place_in_a_question_does_not_derail_the_answer(assistant: Assistant) -> None:
+    chat = Chat(assistant)
+    await chat.send("I teach in Leeds, do I need QTS to be a specialist?")
+    assert "Qualified Teacher Status" in chat.text or "QTS" in chat.text
+    assert "West Yorkshire" not in chat.text

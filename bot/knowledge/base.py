@@ -13,6 +13,7 @@ from bot.flows.model import Flow, load_flows
 from bot.knowledge.faq import FaqBase, load_faq
 from bot.knowledge.hubs import HubDirectory, HubFinder, load_hubs
 from bot.knowledge.matching import FaqMatcher
+from bot.knowledge.text import fold
 
 SOURCES_DIR = Path(__file__).resolve().parent.parent.parent.parent / "shared" / "sources"
 
@@ -54,6 +55,14 @@ def _load_sources(path: Path) -> dict[str, SourceInfo]:
     }
 
 
+def _faq_words(faq: FaqBase) -> frozenset[str]:
+    """Words the FAQ's answers use (a place like "England" is not neutral there)."""
+    words: set[str] = set()
+    for entry in faq.entries:
+        words.update(fold(entry.answer).split())
+    return frozenset(words)
+
+
 def load_knowledge(
     knowledge_dir: Path, flows_dir: Path, contacts_file: Path | None = None
 ) -> Knowledge:
@@ -91,7 +100,7 @@ def load_knowledge(
         raise KnowledgeError(problems)
     return Knowledge(
         faq=faq,
-        matcher=FaqMatcher(faq),
+        matcher=FaqMatcher(faq, hubs.place_words() - _faq_words(faq)),
         hubs=hubs,
         finder=HubFinder(hubs),
         flows=flows,

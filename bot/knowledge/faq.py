@@ -91,10 +91,13 @@ def format_date(day: dt.date) -> str:
 
 
 def _strings(value: Any) -> tuple[str, ...] | None:
-    if isinstance(value, str):
-        return (value,)
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return tuple(value)
+    """A string or a list of scalars as strings (YAML reads an unquoted 150 as a number)."""
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        return (str(value),)
+    if isinstance(value, list) and all(
+        isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in value
+    ):
+        return tuple(str(v) for v in value)
     return None
 
 

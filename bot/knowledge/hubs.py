@@ -217,6 +217,15 @@ class HubDirectory:
     def get(self, hub_id: str) -> Hub | None:
         return self.by_id.get(hub_id)
 
+    def place_words(self) -> frozenset[str]:
+        """Single-word place names in England (towns, counties, boroughs)."""
+        words = set()
+        for hub in self.hubs:
+            for kind, names in hub.areas.items():
+                if kind != "postcodes":
+                    words.update(fold(n) for n in names if " " not in fold(n))
+        return frozenset(w for w in words if len(w) > 3)
+
 
 def _name_key(text: str) -> str:
     folded = fold(text)

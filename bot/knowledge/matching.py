@@ -31,6 +31,8 @@ SUGGEST = 25
 MAX_SUGGESTIONS = 3
 MAX_QUERY_CHARS = 500
 _TYPO_CUTOFF = 84
+ENTRY_BONUS = 0.7
+ENTRY_BONUS_MIN_WORDS = 3
 
 STOPWORDS = frozenset(
     [
@@ -186,6 +188,14 @@ STOPWORDS = frozenset(
         "kindly",
         "wonder",
         "wondering",
+        "r",
+        "u",
+        "exactly",
+        "able",
+        "morning",
+        "afternoon",
+        "evening",
+        "cheers",
         "question",
     ]
 )
@@ -209,7 +219,12 @@ class _Phrasing:
 class Normaliser:
     """Turns text into the canonical token list the matcher compares."""
 
-    def __init__(self, synonyms: dict[str, tuple[str, ...]]) -> None:
+    def __init__(
+        self, synonyms: dict[str, tuple[str, ...]], neutral: frozenset[str] = frozenset()
+    ) -> None:
+        # Words that say nothing about which answer is wanted (place names in England:
+        # "I teach in Leeds, do I need QTS?" is a question about QTS).
+        self._neutral = neutral
         pairs: list[tuple[str, str]] = []
         for canonical, variants in synonyms.items():
             canon = fold(canonical).replace(" ", "_")
@@ -236,7 +251,7 @@ class Normaliser:
         for word in folded.split():
             if word in self._canonical:
                 out.append(word)
-            elif word not in STOPWORDS:
+            elif word not in STOPWORDS and word not in self._neutral:
                 out.append(stem(word))
         return out
 
@@ -244,9 +259,9 @@ class Normaliser:
 class FaqMatcher:
     """Scores questions against every phrasing of every FAQ entry."""
 
-    def __init__(self, faq: FaqBase) -> None:
+    def __init__(self, faq: FaqBase, neutral_words: frozenset[str] = frozenset()) -> None:
         self.faq = faq
-        self.normaliser = Normaliser(faq.synonyms)
+        self.normaliser = Normaliser(faq.synonyms, neutral_words)
         token_lists: list[tuple[int, list[str], str]] = []
         for index, entry in enumerate(faq.entries):
             for question in entry.questions:
@@ -280,7 +295,8 @@ class FaqMatcher:
         return sum(self._idf.get(t, self._unknown_weight) for t in set(tokens))
 
     def _correct(self, token: str) -> str:
-        if token in self._idf or len(token) < 4 or token.isdigit():
+        # Short words are too easily "corrected" into other words (earn -> learn).
+        if token in self._idf or len(token) < 5 or token.isdigit():
             return token
         cached = self._typo_cache.get(token)
         if cached is not None:
@@ -322,9 +338,12 @@ class FaqMatcher:
         for index, score in best.items():
             # The entry as a whole (all its phrasings) may explain a question that no
             # single phrasing does; never let that raise it above a strong phrasing.
-            covered = self._weight(query & self._entry_vocab[index]) / query_weight
-            best[index] = max(score, 100 * 0.8 * covered * covered) if covered > 0.85 else score
-        return sorted(((s, i) for i, s in best.items()), reverse=True)
+            if len(query) >= ENTRY_BONUS_MIN_WORDS:
+                covered = self._weight(query & self._entry_vocab[index]) / query_weight
+                if covered > 0.85:
+                    best[index] = max(score, 100 * ENTRY_BONUS * covered * covered)
+        # Best first; on a tie the earlier (more general) entry wins.
+        return sorted(((s, i) for i, s in best.items()), key=lambda p: (-p[0], p[1]))
 
     def match(self, question: str) -> MatchResult:
         ranked = self.scores(question)
