@@ -114,7 +114,8 @@ class OutboxSender:
     # -- lifecycle ---------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Release held messages that can now go, then deliver in the background."""
+        """Release held messages that can now go, then deliver in the background
+        (the first pass tries every pending message, whatever its schedule)."""
         if self._task is not None:
             return
         self._loop = asyncio.get_running_loop()
@@ -160,11 +161,13 @@ class OutboxSender:
         return pending
 
     async def _run(self) -> None:
+        first = True  # on start, try everything pending at once: a restart often follows a fix
         while not self._stopping:
             self._wake.clear()
             wait = self.poll_interval
             try:
-                report = await self.deliver()
+                report = await self.deliver(force=first)
+                first = False
                 wait = await self._seconds_to_next()
                 if report.busy:
                     wait = max(wait, BUSY_RETRY_SECONDS)
