@@ -1,0 +1,97 @@
+"""Pure helpers for the Telegram channel: HTML text, message splitting and button data.
+
+Kept free of network code so they can be tested directly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+from collections import OrderedDict
+
+# Telegram's limits: 4096 characters of text after entity parsing (counted in UTF-16
+# code units) and 1-64 bytes of callback data per button.
+MAX_MESSAGE_UNITS = 4096
+MAX_CALLBACK_BYTES = 64
+# A button whose question is gone: never a real field id, so the assistant treats the
+# press as stale and re-shows the current question instead of changing anything.
+STALE_FIELD = "(stale button)"
+
+
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def escape(text: str) -> str:
+    """Text safe for parse_mode=HTML: only &, < and > are special in Telegram's HTML."""
+    return html.escape(text, quote=False)
+
+
+def split_text(text: str, limit: int = MAX_MESSAGE_UNITS) -> list[str]:
+    """Split plain text into pieces of at most ``limit`` UTF-16 units, preferring to
+    break between paragraphs, then lines, then words."""
+    if utf16_len(text) <= limit:
+        return [text]
+    pieces: list[str] = []
+    rest = text
+    while utf16_len(rest) > limit:
+        # The longest prefix within the limit (in code points, then checked in units).
+        cut = min(len(rest), limit)
+        while utf16_len(rest[:cut]) > limit:
+            cut -= 1
+        window = rest[:cut]
+        for separator in ("\n\n", "\n", " "):
+            at = window.rfind(separator)
+            if at > limit // 4:
+                cut = at + len(separator)
+                break
+        piece = rest[:cut].rstrip()
+        pieces.append(piece or rest[:cut])
+        rest = rest[cut:].lstrip("\n")
+    if rest.strip():
+        pieces.append(rest)
+    return pieces
+
+
+def render(text: str) -> list[str]:
+    """A reply's plain text as escaped HTML messages, each within Telegram's limit."""
+    return [escape(piece) for piece in split_text(text)]
+
+
+class CallbackCodec:
+    """Encodes which field a button answers and the value it gives into callback data.
+
+    ``field|value`` when it fits in 64 bytes: self-describing, so a button from before a
+    restart still says exactly what it answers (the assistant then applies it if that
+    question is current, or re-shows the current question).  Longer pairs get a short
+    hash kept in a bounded in-memory map; after a restart (or eviction) such a button
+    decodes to None and is treated as stale, never as some other value.
+    """
+
+    def __init__(self, max_entries: int = 10_000) -> None:
+        self.max_entries = max_entries
+        self._long: OrderedDict[str, tuple[str, str]] = OrderedDict()
+
+    def encode(self, field: str | None, value: str) -> str:
+        field = field or ""
+        data = f"{field}|{value}"
+        if "|" not in field and len(data.encode("utf-8")) <= MAX_CALLBACK_BYTES:
+            return data
+        key = "#" + hashlib.blake2b(data.encode("utf-8"), digest_size=16).hexdigest()
+        self._long[key] = (field, value)
+        self._long.move_to_end(key)
+        while len(self._long) > self.max_entries:
+            self._long.popitem(last=False)
+        return key
+
+    def decode(self, data: str | None) -> tuple[str, str] | None:
+        """``(field, value)`` (field "" for a button that answers no form question), or
+        None for data this process can't vouch for."""
+        if not data:
+            return None
+        if data.startswith("#"):
+            return self._long.get(data)
+        field, separator, value = data.partition("|")
+        if not separator:
+            return None
+        return field, value
