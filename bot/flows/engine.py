@@ -430,41 +430,18 @@ class FlowEngine:
             if hub is None:
                 return "I couldn't find a hub for that place."
             return f"Your Maths Hub:\n\n{describe_hub(hub)}\n\n{ANY_HUB}"
-        failures = [
-            s.criterion.failure
+        checks = [
+            (s.criterion, state.answers.get(s.field) == s.criterion.passes)
             for s in flow.path(state.answers)
-            if s.criterion is not None and state.answers.get(s.field) != s.criterion.passes
+            if s.criterion is not None
         ]
-        met = [
-            s.criterion.name
-            for s in flow.path(state.answers)
-            if s.criterion is not None and state.answers.get(s.field) == s.criterion.passes
-        ]
-        parts: list[str] = []
-        if failures:
-            parts.append(
-                str(
-                    step.params.get(
-                        "fail_heading", "From your answers you don't meet these essential criteria:"
-                    )
-                )
-            )
-            parts.extend(f"- {reason}" for reason in failures)
-            parts.append(self._fill(str(step.params.get("fail_next", "")).strip()))
-        else:
-            parts.append(
-                str(
-                    step.params.get(
-                        "pass_heading", "You meet the essential criteria I asked about:"
-                    )
-                )
-            )
-            parts.extend(f"- {name}" for name in met)
-            parts.append(self._fill(str(step.params.get("pass_next", "")).strip()))
-            if window := step.params.get("window"):
-                sentence = self.window_sentence(str(window))
-                if sentence:
-                    parts.append(sentence)
+        failures = [criterion.failure for criterion, met in checks if not met]
+        verdict = "fail" if failures else "pass"
+        parts = [str(step.params.get(f"{verdict}_heading", ""))]
+        parts += [f"- {line}" for line in failures or [c.name for c, _ in checks]]
+        parts.append(self._fill(str(step.params.get(f"{verdict}_next", "")).strip()))
+        if not failures and (window := step.params.get("window")):
+            parts.append(self.window_sentence(str(window)) or "")
         if source := step.params.get("source_note"):
             parts.append(str(source))
         return "\n".join(p for p in parts if p)

@@ -28,7 +28,7 @@ def describe_search(search: HubSearch) -> str:
         return (
             f"I couldn't find a place called \"{shown}\" in England. Try the school's town, "
             'county, London borough or postcode (for example "Truro", "Kent", '
-            '"Southwark" or "NR2 4AB").'
+            '"Southwark" or "NR2 4AB"). ' + ANY_HUB
         )
     first, *others = search.hubs
     lines = [f"The Maths Hub for {search.recognised or shown} is:", "", describe_hub(first)]

@@ -219,7 +219,7 @@ class HubDirectory:
 
     def place_words(self) -> frozenset[str]:
         """Single-word place names in England (towns, counties, boroughs)."""
-        words = set()
+        words: set[str] = set()
         for hub in self.hubs:
             for kind, names in hub.areas.items():
                 if kind != "postcodes":
