@@ -29,7 +29,7 @@ EVAL = ROOT.parent / "shared" / "eval"
 
 def percentile(samples: list[float], q: float) -> float:
     ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def main() -> None:
@@ -78,7 +78,9 @@ def main() -> None:
         f"hub finder latency over {len(hub_times)} places: p50 {statistics.median(hub_times):.3f} ms, "
         f"p99 {percentile(hub_times, 0.99):.3f} ms"
     )
-    print(f"`python -m bot ask` start-up (whole process, 5 runs): median {statistics.median(startups):.2f} s, max {max(startups):.2f} s")
+    print(
+        f"`python -m bot ask` start-up (whole process, 5 runs): median {statistics.median(startups):.2f} s, max {max(startups):.2f} s"
+    )
 
 
 if __name__ == "__main__":
