@@ -289,6 +289,15 @@ class FaqMatcher:
             for i, toks, _ in token_lists
             if toks
         ]
+        # Only phrasings that share a word with the question can score at all.
+        self._by_token: dict[str, list[int]] = {}
+        for position, phrasing in enumerate(self._phrasings):
+            for token in phrasing.tokens:
+                self._by_token.setdefault(token, []).append(position)
+        self._entries_with: dict[str, list[int]] = {}
+        for index, entry_words in enumerate(self._entry_vocab):
+            for token in entry_words:
+                self._entries_with.setdefault(token, []).append(index)
         self._typo_cache: dict[str, str] = {}
 
     def _weight(self, tokens: Iterable[str]) -> float:
@@ -318,14 +327,20 @@ class FaqMatcher:
         if not tokens:
             return []
         query = frozenset(tokens)
-        query_weight = self._weight(query)
+        weights = {t: self._idf.get(t, self._unknown_weight) for t in query}
+        query_weight = sum(weights.values())
         query_text = " ".join(tokens)
+        # Shared weight of each phrasing (and entry) with the question, via the index.
+        shared_by_phrasing: dict[int, float] = {}
+        shared_by_entry: dict[int, float] = {}
+        for token, weight in weights.items():
+            for position in self._by_token.get(token, ()):
+                shared_by_phrasing[position] = shared_by_phrasing.get(position, 0.0) + weight
+            for index in self._entries_with.get(token, ()):
+                shared_by_entry[index] = shared_by_entry.get(index, 0.0) + weight
         best: dict[int, float] = {}
-        for phrasing in self._phrasings:
-            shared = query & phrasing.tokens
-            if not shared:
-                continue
-            shared_weight = self._weight(shared)
+        for position, shared_weight in shared_by_phrasing.items():
+            phrasing = self._phrasings[position]
             recall = shared_weight / query_weight
             precision = shared_weight / phrasing.weight
             # F-beta with beta=2: explaining the question matters more than using
@@ -335,11 +350,11 @@ class FaqMatcher:
             score = 100 * (0.7 * f_score + 0.3 * similarity)
             if score > best.get(phrasing.entry_index, 0.0):
                 best[phrasing.entry_index] = score
-        for index, score in best.items():
+        if len(query) >= ENTRY_BONUS_MIN_WORDS:
             # The entry as a whole (all its phrasings) may explain a question that no
             # single phrasing does; never let that raise it above a strong phrasing.
-            if len(query) >= ENTRY_BONUS_MIN_WORDS:
-                covered = self._weight(query & self._entry_vocab[index]) / query_weight
+            for index, score in best.items():
+                covered = shared_by_entry.get(index, 0.0) / query_weight
                 if covered > 0.85:
                     best[index] = max(score, 100 * ENTRY_BONUS * covered * covered)
         # Best first; on a tie the earlier (more general) entry wins.
