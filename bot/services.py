@@ -2,13 +2,19 @@
 
 :func:`open_services` also starts the outbox sender, so whichever process takes a
 submission (console or Telegram) starts delivering it at once; :meth:`Services.close`
-first gives pending emails up to ``shutdown_grace_seconds`` to go.
+first gives pending emails up to ``shutdown_grace_seconds`` to go.  When nothing else
+handles SIGTERM (the console; Telegram's application installs its own handler and calls
+``close`` itself), SIGTERM runs ``close`` and then terminates the process as SIGTERM would.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from dataclasses import dataclass
+import signal
+import sys
+import threading
+from dataclasses import dataclass, field
 
 from bot.assistant import Assistant
 from bot.knowledge.base import Knowledge, load_knowledge
@@ -33,8 +39,49 @@ class Services:
     store: Store
     assistant: Assistant
     sender: OutboxSender | None = None
+    _sigterm: asyncio.AbstractEventLoop | None = field(default=None, repr=False)
+    _closing: set[asyncio.Task[None]] = field(default_factory=set, repr=False)
+    _closed: bool = field(default=False, repr=False)
+
+    def terminate_cleanly_on_sigterm(self) -> None:
+        """On SIGTERM, deliver pending mail within the grace period, close, then exit.
+
+        Only when SIGTERM has its default disposition (nobody else handles it) and we
+        run in the main thread of a POSIX system.
+        """
+        if (
+            sys.platform == "win32"
+            or threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+        ):
+            return
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, self._on_sigterm)
+        self._sigterm = loop
+
+    def _on_sigterm(self) -> None:
+        logger.info(
+            "SIGTERM: closing (pending emails get %.0f s)", self.settings.shutdown_grace_seconds
+        )
+
+        async def close_then_exit() -> None:
+            try:
+                await self.close()
+            finally:
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                signal.raise_signal(signal.SIGTERM)
+
+        task = asyncio.get_running_loop().create_task(close_then_exit())
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
 
     async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._sigterm is not None:
+            self._sigterm.remove_signal_handler(signal.SIGTERM)
+            self._sigterm = None
         try:
             if self.sender is not None:
                 await self.sender.stop(self.settings.shutdown_grace_seconds)
@@ -60,4 +107,6 @@ async def open_services(settings: Settings, knowledge: Knowledge | None = None) 
         await store.close()
         raise
     logger.info("delivering applications via %s", sender.transport.description)
-    return Services(settings, knowledge, store, assistant, sender)
+    services = Services(settings, knowledge, store, assistant, sender)
+    services.terminate_cleanly_on_sigterm()
+    return services

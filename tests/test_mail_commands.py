@@ -168,3 +168,44 @@ def test_the_command_functions_directly(tmp_path: Path, capsys: pytest.CaptureFi
     assert (
         export_command(argparse.Namespace(hub="nowhere", format="csv", since=None), settings) == 2
     )
+
+
+def test_sigterm_gives_pending_mail_its_grace_period(
+    bot_env: dict[str, str], tmp_path: Path
+) -> None:
+    """Server down at submission, back up, then SIGTERM: delivered on the way out."""
+    import signal
+    import time
+
+    server = SmtpServer()
+    contacts = tmp_path / "contacts.yaml"
+    contacts.write_text(f"{HUB}: eoi@enigma-hub.example.org\n", encoding="utf-8")
+    env = bot_env | {
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(server.port),
+        "HUB_CONTACTS_FILE": str(contacts),
+    }
+    proc = subprocess.Popen(
+        [PYTHON, "-m", "bot", "chat", "--jsonl"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT,
+    )  # fmt: skip
+    try:
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write(chat_input())
+        proc.stdin.flush()  # stdin stays open: the applicant has not left yet
+        deadline = time.monotonic() + 30
+        while "Reference: EOI-" not in (line := proc.stdout.readline()):
+            assert line and time.monotonic() < deadline
+        server.start()
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for stream in (proc.stdin, proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+        server.stop()
+    assert proc.returncode == -signal.SIGTERM
+    assert len(server.messages) == 1
