@@ -24,7 +24,7 @@ class SourceInfo:
     year: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Knowledge:
     faq: FaqBase
     matcher: FaqMatcher
@@ -32,6 +32,12 @@ class Knowledge:
     finder: HubFinder
     flows: dict[str, Flow]
     sources: dict[str, SourceInfo]
+
+    def __repr__(self) -> str:
+        return (
+            f"<Knowledge: {len(self.faq.entries)} FAQ entries, {len(self.hubs.hubs)} hubs, "
+            f"{len(self.flows)} flows>"
+        )
 
     def cite(self, files: tuple[str, ...]) -> str:
         names = []
