@@ -209,3 +209,24 @@ def test_sigterm_gives_pending_mail_its_grace_period(
         server.stop()
     assert proc.returncode == -signal.SIGTERM
     assert len(server.messages) == 1
+
+
+def test_retry_releases_a_held_message_once_the_hub_has_an_address(
+    bot_env: dict[str, str], tmp_path: Path
+) -> None:
+    server = SmtpServer().start()
+    env = bot_env | {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(server.port)}
+    try:
+        assert bot(env, "chat", "--jsonl", stdin=chat_input()).returncode == 0
+        listed = bot(env, "outbox")
+        assert "held" in listed.stdout and "HUB_CONTACTS_FILE" in listed.stdout
+        assert bot(env, "outbox", "retry").returncode == 1
+        contacts = tmp_path / "contacts.yaml"
+        contacts.write_text(f"{HUB}: eoi@enigma-hub.example.org\n", encoding="utf-8")
+        released = bot(env | {"HUB_CONTACTS_FILE": str(contacts)}, "outbox", "retry")
+        assert released.returncode == 0, released.stdout + released.stderr
+        assert "sent 1 now (released 1 held or failed)" in released.stdout
+    finally:
+        server.stop()
+    (received,) = server.messages
+    assert received.rcpt_tos[0] == "eoi@enigma-hub.example.org"
