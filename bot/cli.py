@@ -22,6 +22,7 @@ import asyncio
 import datetime as dt
 import json
 import logging
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -39,10 +40,10 @@ from bot.settings import Settings
 logger = logging.getLogger(__name__)
 
 
-def _configure_logging() -> None:
+def _configure_logging(level: int) -> None:
     logging.basicConfig(
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        level=logging.INFO,
+        level=level,
         stream=sys.stderr,
     )
     # httpx logs every request URL, and Bot API URLs contain the token.
@@ -314,8 +315,12 @@ def _date_arg(value: str) -> dt.date:
 
 
 def main(argv: list[str] | None = None) -> int:
-    _configure_logging()
     args = build_parser().parse_args(argv)
+    # A service logs what it does; a terminal conversation shows only what needs attention.
+    service = args.command == "run" or (
+        args.command is None and os.environ.get("TELEGRAM_BOT_TOKEN")
+    )
+    _configure_logging(logging.INFO if service else logging.WARNING)
     try:
         settings = Settings.from_env()
         handler = COMMANDS.get(args.command or "", cmd_default)
