@@ -7,6 +7,7 @@ Every write that must be atomic runs inside one ``BEGIN IMMEDIATE`` transaction.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import logging
@@ -95,6 +96,11 @@ class SqliteStore(Store):
     def __init__(self, connection: aiosqlite.Connection, path: Path) -> None:
         self._db = connection
         self.path = path
+        # One connection serves every coroutine: an explicit transaction must not be
+        # interleaved with another's BEGIN ("cannot start a transaction within a
+        # transaction") nor swallow another's write (rolled back with it).  Telegram
+        # handles different chats concurrently, so every write takes this lock.
+        self._write = asyncio.Lock()
 
     @classmethod
     async def open(cls, path: Path) -> SqliteStore:
@@ -143,6 +149,16 @@ class SqliteStore(Store):
         *,
         update_key: str | None = None,
         submission: Submission | None = None,
+    ) -> SubmittedApplication | None:
+        async with self._write:
+            return await self._commit(user_id, session, update_key, submission)
+
+    async def _commit(
+        self,
+        user_id: str,
+        session: Session,
+        update_key: str | None,
+        submission: Submission | None,
     ) -> SubmittedApplication | None:
         now = utcnow()
         stored: SubmittedApplication | None = None
@@ -221,7 +237,8 @@ class SqliteStore(Store):
         )
 
     async def forget(self, user_id: str) -> None:
-        await self._db.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
+        async with self._write:
+            await self._db.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
 
     # -- applications --------------------------------------------------------------------
 
@@ -264,10 +281,11 @@ class SqliteStore(Store):
     # -- unanswered questions --------------------------------------------------------------
 
     async def record_unanswered(self, question: str, score: int) -> None:
-        await self._db.execute(
-            "INSERT INTO unanswered (question, score, asked_at) VALUES (?, ?, ?)",
-            (question[:500], score, utcnow().isoformat()),
-        )
+        async with self._write:
+            await self._db.execute(
+                "INSERT INTO unanswered (question, score, asked_at) VALUES (?, ?, ?)",
+                (question[:500], score, utcnow().isoformat()),
+            )
 
     async def unanswered(self, limit: int = 50) -> list[UnansweredQuestion]:
         rows = await self._all(
@@ -319,48 +337,55 @@ class SqliteStore(Store):
         return [self._entry(r) for r in rows]
 
     async def mark_sent(self, entry_id: int, at: dt.datetime) -> None:
-        await self._db.execute(
-            "UPDATE outbox SET status = ?, sent_at = ?, attempts = attempts + 1, last_error = NULL,"
-            " next_attempt_at = NULL WHERE id = ?",
-            (SENT, at.isoformat(), entry_id),
-        )
+        async with self._write:
+            await self._db.execute(
+                "UPDATE outbox SET status = ?, sent_at = ?, attempts = attempts + 1, last_error = NULL,"
+                " next_attempt_at = NULL WHERE id = ?",
+                (SENT, at.isoformat(), entry_id),
+            )
 
     async def mark_attempt_failed(
         self, entry_id: int, error: str, next_attempt_at: dt.datetime | None
     ) -> None:
-        await self._db.execute(
-            "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?,"
-            " status = ? WHERE id = ? AND status = ?",
-            (
-                error[:500],
-                _iso(next_attempt_at),
-                PENDING if next_attempt_at else FAILED,
-                entry_id,
-                PENDING,
-            ),
-        )
+        async with self._write:
+            await self._db.execute(
+                "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?,"
+                " status = ? WHERE id = ? AND status = ?",
+                (
+                    error[:500],
+                    _iso(next_attempt_at),
+                    PENDING if next_attempt_at else FAILED,
+                    entry_id,
+                    PENDING,
+                ),
+            )
 
     async def replace_mail(self, entry_id: int, mail: OutgoingMail) -> None:
-        await self._db.execute(
-            "UPDATE outbox SET message_id = ?, sender = ?, recipients = ?, data = ?, status = ?,"
-            " last_error = ?, next_attempt_at = ? WHERE id = ? AND status IN (?, ?)",
-            (
-                mail.message_id,
-                mail.sender,
-                json.dumps(list(mail.recipients)),
-                mail.data,
-                HELD if mail.held_reason else PENDING,
-                mail.held_reason,
-                utcnow().isoformat(),
-                entry_id,
-                HELD,
-                FAILED,
-            ),
-        )
+        async with self._write:
+            await self._db.execute(
+                "UPDATE outbox SET message_id = ?, sender = ?, recipients = ?, data = ?, status = ?,"
+                " last_error = ?, next_attempt_at = ? WHERE id = ? AND status IN (?, ?)",
+                (
+                    mail.message_id,
+                    mail.sender,
+                    json.dumps(list(mail.recipients)),
+                    mail.data,
+                    HELD if mail.held_reason else PENDING,
+                    mail.held_reason,
+                    utcnow().isoformat(),
+                    entry_id,
+                    HELD,
+                    FAILED,
+                ),
+            )
 
     # -- housekeeping ----------------------------------------------------------------------
 
     async def purge(self, now: dt.datetime) -> int:
+        async with self._write:
+            return await self._purge(now)
+
+    async def _purge(self, now: dt.datetime) -> int:
         removed = 0
         await self._db.execute("BEGIN IMMEDIATE")
         try:
