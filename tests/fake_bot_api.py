@@ -151,6 +151,9 @@ class FakeBotApi:
         self._runner: web.AppRunner | None = None
         self.port = 0
         self.closing = False
+        # Called with (chat_id, visible text) on every accepted sendMessage (benchmarks).
+        self.on_send: Callable[[int, str], None] | None = None
+        self.record = True  # False: keep no call history (long benchmarks)
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -352,7 +355,8 @@ class FakeBotApi:
         handler = getattr(self, f"api_{method}", None)
         params, files = await self._params(request)
         call = Call(method, params, files)
-        self.calls.append(call)
+        if self.record or method != "sendMessage":
+            self.calls.append(call)
         try:
             if method in self.fail_next:
                 raise self.fail_next.pop(method)
@@ -517,7 +521,10 @@ class FakeBotApi:
         markup = call.params.get("reply_markup")
         if markup and "inline_keyboard" in markup:
             message["reply_markup"] = markup
-        self.messages[(int(chat["id"]), message_id)] = message
+        if self.record:
+            self.messages[(int(chat["id"]), message_id)] = message
+        if self.on_send is not None:
+            self.on_send(int(chat["id"]), visible)
         return message
 
     def _message(self, call: Call) -> dict[str, Any]:

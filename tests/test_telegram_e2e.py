@@ -462,3 +462,19 @@ async def test_webhook_checks_the_secret_token(api: FakeBotApi, tmp_path: Path) 
         await api.wait_for(lambda: bool(api.sent_to(USER)))
         await asyncio.wait_for(bot.app.update_queue.join(), 5)
         assert "Hello!" in texts(api.sent_to(USER))
+
+
+async def test_many_chats_at_once_all_persist(bot: RunningBot, api: FakeBotApi) -> None:
+    """Different chats run concurrently on one SQLite connection: no transaction may trip
+    over another's (this once failed with 'cannot start a transaction within a transaction')."""
+    users = range(3000, 3020)
+    last = 0
+    for text in ("/apply", "yes", "Denbigh School"):
+        for user in users:
+            last = api.text(user, text)
+    await bot.settle(last, within=20)
+    for user in users:
+        assert "Sorry" not in texts(api.sent_to(user))
+        assert "Question 3 of 23" in texts(api.sent_to(user))
+        session = await bot.services.store.load_session(f"tg:{user}")
+        assert session.current().answers["school_name"] == "Denbigh School"
