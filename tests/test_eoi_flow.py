@@ -320,3 +320,13 @@ async def test_a_place_in_a_question_does_not_derail_the_answer(assistant: Assis
     await chat.send("I teach in Leeds, do I need QTS to be a specialist?")
     assert "Qualified Teacher Status" in chat.text or "QTS" in chat.text
     assert "West Yorkshire" not in chat.text
+
+
+async def test_unicode_digits_are_not_option_numbers_or_urns(assistant: Assistant) -> None:
+    chat = Chat(assistant)
+    await chat.fill_until("school_urn")
+    await chat.send("11039²")
+    assert "only digits" in chat.text and chat.field == "school_urn"
+    await chat.fill_until("worked_with_specialist")
+    await chat.send("²")
+    assert chat.field == "worked_with_specialist"

@@ -91,7 +91,10 @@ def test_junk_at_every_step_keeps_the_draft_whole(
     after = after_session.flows.get("eoi")
     if text.strip().startswith("/"):
         return  # a command (/back, /forget, ...) may legitimately move or drop the draft
-    assert after is not None, texts
+    if after is None:
+        # the only answer that ends the form is declining the privacy notice
+        assert field == "privacy_consent" and "nothing has been saved" in texts[0], texts
+        return
     earlier = {k: v for k, v in before.answers.items() if k != field}
     assert {k: v for k, v in after.answers.items() if k in earlier} == earlier
     if after.step == field:

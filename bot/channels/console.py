@@ -57,7 +57,12 @@ class ConsoleChannel:
     def _translate(self, line: str) -> str:
         """A number typed by a person picks the numbered option last shown."""
         stripped = line.strip()
-        if not self.jsonl and stripped.isdigit() and 1 <= int(stripped) <= len(self._last_options):
+        if (
+            not self.jsonl
+            and stripped.isascii()
+            and stripped.isdigit()
+            and 1 <= int(stripped) <= len(self._last_options)
+        ):
             return self._last_options[int(stripped) - 1][1]
         return line
 

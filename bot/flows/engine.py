@@ -35,7 +35,8 @@ class Outcome:
 def match_option(options: tuple[Option, ...], text: str) -> Option | None:
     """An option chosen by its value, its label or its number."""
     raw = text.strip()
-    if raw.isdigit() and 1 <= int(raw) <= len(options):
+    # isascii: "²".isdigit() is true, but it is no option number.
+    if raw.isascii() and raw.isdigit() and 1 <= int(raw) <= len(options):
         return options[int(raw) - 1]
     key = fold(raw)
     if not key:

@@ -113,7 +113,7 @@ def validate_urn(text: str, params: Mapping[str, Any]) -> Checked:
     value = re.sub(r"[\s-]", "", clean(text)).upper().removeprefix("URN").removeprefix(":")
     if not value:
         return Checked(None, "Please type your school's URN: six digits, e.g. 110394.")
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()):
         return Checked(None, "A URN has only digits: six of them, e.g. 110394.")
     if len(value) != 6:
         return Checked(

@@ -99,8 +99,8 @@ class SqliteStore(Store):
         # One connection serves every coroutine: an explicit transaction must not be
         # interleaved with another's BEGIN ("cannot start a transaction within a
         # transaction") nor swallow another's write (rolled back with it).  Telegram
-        # handles different chats concurrently, so every write takes this lock.
-        self._write = asyncio.Lock()
+        # handles different chats concurrently, so every read and write takes this lock.
+        self._lock = asyncio.Lock()
 
     @classmethod
     async def open(cls, path: Path) -> SqliteStore:
@@ -118,11 +118,21 @@ class SqliteStore(Store):
     async def close(self) -> None:
         await self._db.close()
 
-    async def _one(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
+    async def _one_in_transaction(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
         async with self._db.execute(sql, params) as cursor:
             return await cursor.fetchone()
 
+    async def _one(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
+        # Reads take the lock too: on the shared connection a read in the middle of
+        # another coroutine's transaction would see rows that may yet be rolled back.
+        async with self._lock:
+            return await self._one_in_transaction(sql, params)
+
     async def _all(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        async with self._lock:
+            return await self._all_unlocked(sql, params)
+
+    async def _all_unlocked(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
         async with self._db.execute(sql, params) as cursor:
             return list(await cursor.fetchall())
 
@@ -150,7 +160,7 @@ class SqliteStore(Store):
         update_key: str | None = None,
         submission: Submission | None = None,
     ) -> SubmittedApplication | None:
-        async with self._write:
+        async with self._lock:
             return await self._commit(user_id, session, update_key, submission)
 
     async def _commit(
@@ -186,7 +196,7 @@ class SqliteStore(Store):
     async def _insert_application(
         self, user_id: str, submission: Submission, now: dt.datetime
     ) -> SubmittedApplication:
-        row = await self._one(
+        row = await self._one_in_transaction(
             "SELECT COALESCE(MAX(sequence), 0) FROM applications WHERE year = ?", (now.year,)
         )
         sequence = int(row[0]) + 1
@@ -237,7 +247,7 @@ class SqliteStore(Store):
         )
 
     async def forget(self, user_id: str) -> None:
-        async with self._write:
+        async with self._lock:
             await self._db.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
 
     # -- applications --------------------------------------------------------------------
@@ -281,7 +291,7 @@ class SqliteStore(Store):
     # -- unanswered questions --------------------------------------------------------------
 
     async def record_unanswered(self, question: str, score: int) -> None:
-        async with self._write:
+        async with self._lock:
             await self._db.execute(
                 "INSERT INTO unanswered (question, score, asked_at) VALUES (?, ?, ?)",
                 (question[:500], score, utcnow().isoformat()),
@@ -337,7 +347,7 @@ class SqliteStore(Store):
         return [self._entry(r) for r in rows]
 
     async def mark_sent(self, entry_id: int, at: dt.datetime) -> None:
-        async with self._write:
+        async with self._lock:
             await self._db.execute(
                 "UPDATE outbox SET status = ?, sent_at = ?, attempts = attempts + 1, last_error = NULL,"
                 " next_attempt_at = NULL WHERE id = ?",
@@ -347,7 +357,7 @@ class SqliteStore(Store):
     async def mark_attempt_failed(
         self, entry_id: int, error: str, next_attempt_at: dt.datetime | None
     ) -> None:
-        async with self._write:
+        async with self._lock:
             await self._db.execute(
                 "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?,"
                 " status = ? WHERE id = ? AND status = ?",
@@ -361,7 +371,7 @@ class SqliteStore(Store):
             )
 
     async def replace_mail(self, entry_id: int, mail: OutgoingMail) -> None:
-        async with self._write:
+        async with self._lock:
             await self._db.execute(
                 "UPDATE outbox SET message_id = ?, sender = ?, recipients = ?, data = ?, status = ?,"
                 " last_error = ?, next_attempt_at = ? WHERE id = ? AND status IN (?, ?)",
@@ -382,7 +392,7 @@ class SqliteStore(Store):
     # -- housekeeping ----------------------------------------------------------------------
 
     async def purge(self, now: dt.datetime) -> int:
-        async with self._write:
+        async with self._lock:
             return await self._purge(now)
 
     async def _purge(self, now: dt.datetime) -> int:
