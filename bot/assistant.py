@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from bot.answers import NOT_SURE, WAY_ON, answer_question, entry_text
 from bot.flows.engine import FlowEngine, Outcome, match_option
-from bot.flows.validators import MAX_ANSWER_CHARS
+from bot.flows.validators import MAX_ANSWER_CHARS, academic_year
 from bot.knowledge.base import Knowledge
 from bot.knowledge.faq import FaqEntry
 from bot.knowledge.hub_text import ANY_HUB, describe_hub, describe_search
@@ -321,6 +321,7 @@ class Assistant:
         turn.replies.extend(outcome.replies)
         if outcome.submit:
             answers = self._ordered_answers(state)
+            answers["academic_year"] = academic_year(self.today())
             turn.submission = Submission(
                 hub_id=state.answers.get("maths_hub", ""),
                 answers=answers,

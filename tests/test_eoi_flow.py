@@ -39,7 +39,8 @@ async def test_complete_application_is_stored_with_a_reference(
     [app] = await store.applications(user_id="u1")
     assert app.reference == "EOI-2026-0001"
     assert app.hub_id == "enigma"
-    assert list(app.answers) == CONTRACT_FIELDS
+    assert list(app.answers) == [*CONTRACT_FIELDS, "academic_year"]
+    assert app.answers["academic_year"] == "2027/28"
     assert app.answers["school_phone"] == "+44 1908 505030"
     assert app.answers["specialist_details"] == ""
     # the draft is gone: a submitted application can't be edited

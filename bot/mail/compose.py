@@ -112,7 +112,8 @@ class Composer:
         msg["X-EOI-Reference"] = header_text(app.reference, 40)
         msg["X-Maths-Hub"] = header_text(app.hub_id, 60)
 
-        year = academic_year(app.submitted_at.date())
+        # The year the applicant confirmed the commitments for, as the form showed it.
+        year = app.answers.get("academic_year") or academic_year(app.submitted_at.date())
         document = form_sections(self.flow, app, hub_name=hub_name, academic_year=year)
         msg.set_content(render_text(document), cte="quoted-printable")
         msg.add_alternative(render_html(document), subtype="html", cte="quoted-printable")
