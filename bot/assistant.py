@@ -161,20 +161,17 @@ class Assistant:
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
         async with self._lock(incoming.user_id):
-            if incoming.update_key and await self.store.is_handled(incoming.update_key):
+            session = await self.store.load_session(incoming.user_id) or Session()
+            if incoming.update_key and session.has_handled(incoming.update_key):
                 logger.info("skipping an update that was already handled")
                 return []
-            session = await self.store.load_session(incoming.user_id) or Session()
             turn = _Turn()
             await self._respond(session, incoming, turn)
             if turn.forget:
                 await self.store.forget(incoming.user_id)
-            stored = await self.store.commit(
-                incoming.user_id,
-                session,
-                update_key=incoming.update_key,
-                submission=turn.submission,
-            )
+            if incoming.update_key:
+                session.remember(incoming.update_key)
+            stored = await self.store.commit(incoming.user_id, session, submission=turn.submission)
             if stored is not None:
                 self._confirm_submission(stored, turn)
                 if self.on_submitted is not None:

@@ -1,7 +1,8 @@
 """A user's conversation state: which flow is active and every answer given so far.
 
 Stored as JSON by the store after every accepted answer, so a restart at any point
-resumes exactly where the applicant was.
+resumes exactly where the applicant was.  The ids of the updates that produced it are
+kept with it, so that writing the state and remembering the update is one atomic write.
 """
 
 from __future__ import annotations
@@ -9,6 +10,9 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+# Telegram re-delivers at most the updates not yet confirmed: a few per chat.
+HANDLED_KEPT = 32
 
 
 @dataclass
@@ -38,6 +42,14 @@ class Session:
     flows: dict[str, FlowState] = field(default_factory=dict)
     # Options last offered outside a flow (menu, "did you mean"), so a typed number works.
     offered: list[tuple[str, str]] = field(default_factory=list)
+    # Recent update ids already answered (a channel may deliver one again after a crash).
+    handled: list[str] = field(default_factory=list)
+
+    def has_handled(self, update_key: str) -> bool:
+        return update_key in self.handled
+
+    def remember(self, update_key: str) -> None:
+        self.handled = [*self.handled[-(HANDLED_KEPT - 1) :], update_key]
 
     def current(self) -> FlowState | None:
         return self.flows.get(self.active) if self.active else None
@@ -48,6 +60,7 @@ class Session:
                 "active": self.active,
                 "flows": {k: asdict(v) for k, v in self.flows.items()},
                 "offered": self.offered,
+                "handled": self.handled,
             },
             ensure_ascii=False,
             separators=(",", ":"),
@@ -60,4 +73,5 @@ class Session:
             active=raw.get("active"),
             flows={k: FlowState.from_json(v) for k, v in (raw.get("flows") or {}).items()},
             offered=[(str(a), str(b)) for a, b in raw.get("offered") or []],
+            handled=[str(k) for k in raw.get("handled") or []],
         )

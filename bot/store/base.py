@@ -3,10 +3,10 @@
 Two implementations: :mod:`bot.store.sqlite` (the real one) and :mod:`bot.store.memory`
 (a fake for tests and benchmarks that behaves the same, minus durability).
 
-The one rule every implementation keeps: :meth:`Store.commit` is atomic.  The session,
-the id of the update that produced it, a submitted application and its outbox message
-are written together or not at all, so a crash can never leave an application without
-its email, nor answer the same Telegram update twice.
+The one rule every implementation keeps: :meth:`Store.commit` is atomic.  The session
+(which carries the ids of the updates that produced it), a submitted application and its
+outbox message are written together or not at all, so a crash can never leave an
+application without its email, nor answer the same Telegram update twice.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from bot.session import Session
 
 DRAFT_RETENTION = dt.timedelta(days=90)
 APPLICATION_RETENTION = dt.timedelta(days=365)
-HANDLED_UPDATE_RETENTION = dt.timedelta(days=2)
 
 PENDING, SENT, HELD, FAILED = "pending", "sent", "held", "failed"
 
@@ -94,20 +93,15 @@ class Store(abc.ABC):
     async def load_session(self, user_id: str) -> Session | None: ...
 
     @abc.abstractmethod
-    async def is_handled(self, update_key: str) -> bool:
-        """Whether an update (e.g. ``telegram:123``) was already handled and committed."""
-
-    @abc.abstractmethod
     async def commit(
         self,
         user_id: str,
         session: Session,
         *,
-        update_key: str | None = None,
         submission: Submission | None = None,
     ) -> SubmittedApplication | None:
-        """Atomically save the session, mark the update handled and store a submission
-        (with its reference and its outbox message).  Returns the stored application."""
+        """Atomically save the session and store a submission (with its reference and its
+        outbox message).  Returns the stored application."""
 
     @abc.abstractmethod
     async def forget(self, user_id: str) -> None:

@@ -28,7 +28,6 @@ from bot.store.base import (
 class MemoryStore(Store):
     def __init__(self) -> None:
         self.sessions: dict[str, tuple[str, dt.datetime]] = {}
-        self.handled: set[str] = set()
         self.applications_: list[SubmittedApplication] = []
         self.mail: list[OutboxEntry] = []
         self.questions: list[UnansweredQuestion] = []
@@ -37,15 +36,11 @@ class MemoryStore(Store):
         stored = self.sessions.get(user_id)
         return Session.from_json(stored[0]) if stored else None
 
-    async def is_handled(self, update_key: str) -> bool:
-        return update_key in self.handled
-
     async def commit(
         self,
         user_id: str,
         session: Session,
         *,
-        update_key: str | None = None,
         submission: Submission | None = None,
     ) -> SubmittedApplication | None:
         now = utcnow()
@@ -65,8 +60,6 @@ class MemoryStore(Store):
                 new_mail = self._entry(len(self.mail) + 1, stored.reference, mail, now)
                 stored = dataclasses.replace(stored, delivery=new_mail.status)
         self.sessions[user_id] = (session.to_json(), now)
-        if update_key is not None:
-            self.handled.add(update_key)
         if stored is not None:
             self.applications_.append(stored)
         if new_mail is not None:

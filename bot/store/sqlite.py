@@ -22,7 +22,6 @@ from bot.store.base import (
     APPLICATION_RETENTION,
     DRAFT_RETENTION,
     FAILED,
-    HANDLED_UPDATE_RETENTION,
     HELD,
     PENDING,
     SENT,
@@ -43,10 +42,6 @@ CREATE TABLE IF NOT EXISTS sessions (
     user_id TEXT PRIMARY KEY,
     state TEXT NOT NULL,
     updated_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS handled_updates (
-    update_key TEXT PRIMARY KEY,
-    handled_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS applications (
     reference TEXT PRIMARY KEY,
@@ -118,9 +113,12 @@ class SqliteStore(Store):
     async def close(self) -> None:
         await self._db.close()
 
+    # Every call below is one round trip to aiosqlite's worker thread; an update costs two
+    # (load the session, save it), which is what keeps the Telegram bot near PTB's speed.
+
     async def _one_in_transaction(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
-        async with self._db.execute(sql, params) as cursor:
-            return await cursor.fetchone()
+        rows = await self._db.execute_fetchall(sql, params)
+        return next(iter(rows), None)
 
     async def _one(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
         # Reads take the lock too: on the shared connection a read in the middle of
@@ -130,11 +128,7 @@ class SqliteStore(Store):
 
     async def _all(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
         async with self._lock:
-            return await self._all_unlocked(sql, params)
-
-    async def _all_unlocked(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
-        async with self._db.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+            return list(await self._db.execute_fetchall(sql, params))
 
     # -- sessions ----------------------------------------------------------------------
 
@@ -148,50 +142,35 @@ class SqliteStore(Store):
             logger.warning("discarding an unreadable session for one user")
             return None
 
-    async def is_handled(self, update_key: str) -> bool:
-        row = await self._one("SELECT 1 FROM handled_updates WHERE update_key = ?", (update_key,))
-        return row is not None
+    _SAVE_SESSION = (
+        "INSERT INTO sessions (user_id, state, updated_at) VALUES (?, ?, ?) "
+        "ON CONFLICT(user_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at"
+    )
 
     async def commit(
         self,
         user_id: str,
         session: Session,
         *,
-        update_key: str | None = None,
         submission: Submission | None = None,
     ) -> SubmittedApplication | None:
-        async with self._lock:
-            return await self._commit(user_id, session, update_key, submission)
-
-    async def _commit(
-        self,
-        user_id: str,
-        session: Session,
-        update_key: str | None,
-        submission: Submission | None,
-    ) -> SubmittedApplication | None:
         now = utcnow()
-        stored: SubmittedApplication | None = None
-        await self._db.execute("BEGIN IMMEDIATE")
-        try:
-            await self._db.execute(
-                "INSERT INTO sessions (user_id, state, updated_at) VALUES (?, ?, ?) "
-                "ON CONFLICT(user_id) DO UPDATE SET state = excluded.state, "
-                "updated_at = excluded.updated_at",
-                (user_id, session.to_json(), now.isoformat()),
-            )
-            if update_key is not None:
-                await self._db.execute(
-                    "INSERT OR IGNORE INTO handled_updates (update_key, handled_at) VALUES (?, ?)",
-                    (update_key, now.isoformat()),
-                )
-            if submission is not None:
+        row = (user_id, session.to_json(), now.isoformat())
+        async with self._lock:
+            if submission is None:
+                # One statement is atomic on its own: the state and the update ids it
+                # carries are written together or not at all.
+                await self._db.execute(self._SAVE_SESSION, row)
+                return None
+            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                await self._db.execute(self._SAVE_SESSION, row)
                 stored = await self._insert_application(user_id, submission, now)
-            await self._db.execute("COMMIT")
-        except BaseException:
-            await self._db.execute("ROLLBACK")
-            raise
-        return stored
+                await self._db.execute("COMMIT")
+            except BaseException:
+                await self._db.execute("ROLLBACK")
+                raise
+            return stored
 
     async def _insert_application(
         self, user_id: str, submission: Submission, now: dt.datetime
@@ -401,10 +380,6 @@ class SqliteStore(Store):
         try:
             for sql, cutoff in (
                 ("DELETE FROM sessions WHERE updated_at < ?", now - DRAFT_RETENTION),
-                (
-                    "DELETE FROM handled_updates WHERE handled_at < ?",
-                    now - HANDLED_UPDATE_RETENTION,
-                ),
                 (
                     "DELETE FROM outbox WHERE status = 'sent' AND reference IN "
                     "(SELECT reference FROM applications WHERE submitted_at < ?)",
