@@ -306,8 +306,11 @@ class Assistant:
         if text.endswith("?") and not match_option(self.engine.options(flow, state, step), text):
             result = self.knowledge.matcher.match(text)
             if result.entry is not None:
-                self._answer(result.entry, turn)
-                turn.replies.append(self.engine.question(flow, state, note="Back to the form:"))
+                # One message: the answer, then the same question again.
+                answer = entry_text(self.knowledge, result.entry, self.today())
+                turn.replies.append(
+                    self.engine.question(flow, state, note=f"{answer}\n\nBack to the form:")
+                )
                 return
         outcome = self.engine.handle(state, text)
         self._apply_outcome(session, state, outcome, turn)

@@ -8,7 +8,7 @@ kept with it, so that writing the state and remembering the update is one atomic
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 # Telegram re-delivers at most the updates not yet confirmed: a few per chat.
@@ -23,6 +23,18 @@ class FlowState:
     history: list[str] = field(default_factory=list)
     editing: bool = False
     candidates: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        # Written out by hand: dataclasses.asdict deep-copies and is the slowest part of
+        # saving a session, which happens on every message.
+        return {
+            "flow": self.flow,
+            "step": self.step,
+            "answers": self.answers,
+            "history": self.history,
+            "editing": self.editing,
+            "candidates": self.candidates,
+        }
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> FlowState:
@@ -58,7 +70,7 @@ class Session:
         return json.dumps(
             {
                 "active": self.active,
-                "flows": {k: asdict(v) for k, v in self.flows.items()},
+                "flows": {k: v.as_json() for k, v in self.flows.items()},
                 "offered": self.offered,
                 "handled": self.handled,
             },
