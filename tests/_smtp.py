@@ -21,44 +21,30 @@ from aiosmtpd.controller import Controller
 
 from bot.assistant import Assistant, Incoming
 from bot.settings import Settings, SmtpSettings
+from tests.conftest import EOI_ANSWERS
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = dt.date(2026, 11, 23)
 HUB = "enigma"
 HUB_ADDRESS = "eoi@enigma-hub.example.org"
 
-# Valid answers for the EoI, in the form's order (labels or values both work).
-ANSWERS: list[tuple[str, str]] = [
-    ("privacy_consent", "I agree"),
-    ("school_name", "Denbigh School"),
-    ("school_address", "Denbigh Road, Shenley, Milton Keynes MK5 6BH"),
-    ("school_urn", "110394"),
-    ("school_phone", "01908 505030"),
-    ("head_name", "Jane Smith"),
-    ("head_email", "head@denbigh.example.org"),
-    ("hod_name", "Sam Patel"),
-    ("hod_email", "s.patel@denbigh.example.org"),
-    ("maths_hub", HUB),
-    ("teacher1_name", "Alex Jones"),
-    ("teacher1_email", "a.jones@denbigh.example.org"),
-    ("teacher1_ncetm_username", "ajones"),
-    ("teacher1_year_groups", "7-9"),
-    ("teacher1_role", "Second in Department"),
-    ("teacher2_name", "Priya Shah"),
-    ("teacher2_email", "p.shah@denbigh.example.org"),
-    ("teacher2_ncetm_username", "pshah"),
-    ("teacher2_year_groups", "Y7, Y8 and Y11"),
-    ("teacher2_role", "Teacher of mathematics"),
-    ("worked_with_specialist", "Yes"),
-    ("specialist_details", "Chris Lee: joint planning <b>& observation</b> in Year 7"),
-    (
-        "hod_statement",
+# The shared sample answers, with the Mastery Specialist engagement on and markup in the
+# free text, so the email's conditional section and its HTML escaping are exercised.
+_MAIL_VARIANT = {
+    "worked_with_specialist": "Yes",
+    "hod_statement": (
         "We want to develop teaching for mastery across Key Stage 3 so that every pupil "
         "builds a deep & connected understanding; <Alex> leads our KS3 work and Priya is "
-        "a keen, committed teacher who will share what we learn with the department.",
+        "a keen, committed teacher who will share what we learn with the department."
     ),
-    ("commitments", "I confirm"),
-]
+}
+ANSWERS: list[tuple[str, str]] = []
+for _name, _value in EOI_ANSWERS:
+    ANSWERS.append((_name, _MAIL_VARIANT.get(_name, _value)))
+    if _name == "worked_with_specialist":
+        ANSWERS.append(
+            ("specialist_details", "Chris Lee: joint planning <b>& observation</b> in Year 7")
+        )
 FORM_ORDER = [name for name, _ in ANSWERS if name != "privacy_consent"]
 
 

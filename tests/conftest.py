@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import subprocess
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -80,6 +81,16 @@ def bot_env(tmp_path: Path) -> dict[str, str]:
 
 
 PYTHON = sys.executable
+
+
+def run_bot(
+    env: dict[str, str], *args: str, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``python -m bot ARGS`` in a subprocess, as a user or another tool would run it."""
+    return subprocess.run(
+        [PYTHON, "-m", "bot", *args], input=stdin, capture_output=True, text=True,
+        env=env, cwd=ROOT, timeout=60, check=False,
+    )  # fmt: skip
 
 
 class Chat:

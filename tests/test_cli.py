@@ -4,25 +4,15 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import EVAL_DIR, PYTHON, ROOT
-
-
-def bot(
-    env: dict[str, str], *args: str, stdin: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [PYTHON, "-m", "bot", *args], input=stdin, capture_output=True, text=True,
-        env=env, cwd=ROOT, timeout=60, check=False,
-    )  # fmt: skip
+from tests.conftest import EVAL_DIR, ROOT, run_bot
 
 
 def test_ask_json_contract(bot_env: dict[str, str]) -> None:
-    proc = bot(bot_env, "ask", "--json", "Do I need QTS to become a Mastery Specialist?")
+    proc = run_bot(bot_env, "ask", "--json", "Do I need QTS to become a Mastery Specialist?")
     assert proc.returncode == 0, proc.stderr
     obj = json.loads(proc.stdout)
     assert set(obj) == {"question", "answer", "match", "score", "suggestions"}
@@ -32,7 +22,7 @@ def test_ask_json_contract(bot_env: dict[str, str]) -> None:
 
 
 def test_ask_reads_one_question_a_line_from_stdin(bot_env: dict[str, str]) -> None:
-    proc = bot(
+    proc = run_bot(
         bot_env, "ask", "--json", stdin="What does it cost?\nWhat is the capital of France?\n\n"
     )
     rows = [json.loads(line) for line in proc.stdout.splitlines()]
@@ -49,48 +39,50 @@ def test_ask_reads_one_question_a_line_from_stdin(bot_env: dict[str, str]) -> No
 
 
 def test_unanswered_questions_are_recorded_for_staff(bot_env: dict[str, str]) -> None:
-    bot(bot_env, "ask", "Can you recommend a good pizza place in Leeds?")
-    proc = bot(bot_env, "unanswered")
+    run_bot(bot_env, "ask", "Can you recommend a good pizza place in Leeds?")
+    proc = run_bot(bot_env, "unanswered")
     assert "pizza place in Leeds" in proc.stdout
 
 
 def test_application_dates_say_whether_the_window_is_open(bot_env: dict[str, str]) -> None:
     question = "When is the closing date for Cohort 11 applications?"
-    closed = json.loads(bot(bot_env, "ask", "--json", question).stdout)["answer"]
+    closed = json.loads(run_bot(bot_env, "ask", "--json", question).stdout)["answer"]
     assert "23 April 2026" in closed and "is closed" in closed
     bot_env["BOT_TODAY"] = "2026-01-10"
-    open_ = json.loads(bot(bot_env, "ask", "--json", question).stdout)["answer"]
+    open_ = json.loads(run_bot(bot_env, "ask", "--json", question).stdout)["answer"]
     assert "is open" in open_
     bot_env["BOT_TODAY"] = "2025-11-01"
-    assert "not yet open" in json.loads(bot(bot_env, "ask", "--json", question).stdout)["answer"]
+    assert (
+        "not yet open" in json.loads(run_bot(bot_env, "ask", "--json", question).stdout)["answer"]
+    )
 
 
 def test_hub_json_contract(bot_env: dict[str, str]) -> None:
-    obj = json.loads(bot(bot_env, "hub", "--json", "Sheffeild").stdout)
+    obj = json.loads(run_bot(bot_env, "hub", "--json", "Sheffeild").stdout)
     assert obj["query"] == "Sheffeild"
     assert set(obj["hubs"][0]) == {"id", "name", "region", "lead_school", "email"}
     assert obj["hubs"][0]["name"] == "South Yorkshire Maths Hub"
     assert obj["hubs"][0]["email"].endswith("@hubs.example")
-    assert json.loads(bot(bot_env, "hub", "--json", "Glasgow").stdout)["hubs"] == []
-    assert json.loads(bot(bot_env, "hub", "--json", "Qwertyville").stdout)["hubs"] == []
+    assert json.loads(run_bot(bot_env, "hub", "--json", "Glasgow").stdout)["hubs"] == []
+    assert json.loads(run_bot(bot_env, "hub", "--json", "Qwertyville").stdout)["hubs"] == []
 
 
 def test_hub_text_names_the_country_and_any_hub_rule(bot_env: dict[str, str]) -> None:
-    assert "Wales, not England" in bot(bot_env, "hub", "Cardiff").stdout
-    out = bot(bot_env, "hub", "Truro").stdout
+    assert "Wales, not England" in run_bot(bot_env, "hub", "Cardiff").stdout
+    out = run_bot(bot_env, "hub", "Truro").stdout
     assert "Cornwall and West Devon" in out and "any Maths Hub" in out
 
 
 @pytest.mark.parametrize("kind", ["questions", "places"])
 def test_eval_prints_the_pass_rate(bot_env: dict[str, str], kind: str) -> None:
-    proc = bot(bot_env, "eval", kind, str(EVAL_DIR / f"{kind}.yaml"))
+    proc = run_bot(bot_env, "eval", kind, str(EVAL_DIR / f"{kind}.yaml"))
     assert proc.stdout.splitlines()[-1].startswith(f"{kind}: ")
     passed, total = proc.stdout.splitlines()[-1].split()[1].split("/")
     assert int(passed) >= int(total) - (1 if kind == "questions" else 0)
 
 
 def test_check_passes_on_the_shipped_knowledge(bot_env: dict[str, str]) -> None:
-    proc = bot(bot_env, "check")
+    proc = run_bot(bot_env, "check")
     assert proc.returncode == 0, proc.stdout
     assert "35 hubs" in proc.stdout
 
@@ -119,7 +111,7 @@ def test_check_reports_file_and_line_for_each_problem(
         "  - field: d\n    validator: text\n    prompt: D?\n"
     )
     bot_env.update(BOT_KNOWLEDGE_DIR=str(knowledge), BOT_FLOWS_DIR=str(flows))
-    proc = bot(bot_env, "check")
+    proc = run_bot(bot_env, "check")
     assert proc.returncode == 1
     out = proc.stdout
     assert f"{faq}:" in out and "duplicate id" in out and "no source" in out
@@ -130,7 +122,7 @@ def test_check_reports_file_and_line_for_each_problem(
         path, lineno, _ = line.split(":", 2)
         assert Path(path).exists() and int(lineno) >= 1
     # the bot refuses to start on invalid knowledge, with the same messages
-    started = bot(bot_env, "chat", stdin="")
+    started = run_bot(bot_env, "chat", stdin="")
     assert started.returncode == 1 and "unknown validator 'nonsense'" in started.stderr
 
 
@@ -143,7 +135,7 @@ def test_check_reports_yaml_syntax_and_hubs_without_areas(
     nowhere = "  - id: nowhere\n    name: Nowhere Hub\n    region: X\n    lead_school: Y\n    email: nowhere@hubs.example\n"
     hubs.write_text(hubs.read_text().replace("\nhubs:\n", "\nhubs:\n" + nowhere, 1))
     bot_env.update(BOT_KNOWLEDGE_DIR=str(knowledge), BOT_FLOWS_DIR=str(flows))
-    out = bot(bot_env, "check").stdout
+    out = run_bot(bot_env, "check").stdout
     assert "sources.yaml:2: YAML syntax error" in out or "sources.yaml:1: YAML syntax error" in out
     assert "hub nowhere: has no areas" in out
 
@@ -152,15 +144,15 @@ def test_operator_contacts_replace_placeholders(bot_env: dict[str, str], tmp_pat
     contacts = tmp_path / "contacts.yaml"
     contacts.write_text("enigma: enigma.hub@school.example.org\n")
     bot_env["HUB_CONTACTS_FILE"] = str(contacts)
-    obj = json.loads(bot(bot_env, "hub", "--json", "Milton Keynes").stdout)
+    obj = json.loads(run_bot(bot_env, "hub", "--json", "Milton Keynes").stdout)
     assert obj["hubs"][0]["email"] == "enigma.hub@school.example.org"
     contacts.write_text("atlantis: a@b.example.org\nenigma: not-an-address\n")
-    out = bot(bot_env, "check").stdout
+    out = run_bot(bot_env, "check").stdout
     assert "unknown hub id 'atlantis'" in out and "hub enigma:" in out
 
 
 def test_check_warns_when_smtp_is_set_and_a_hub_has_a_placeholder(bot_env: dict[str, str]) -> None:
     bot_env["SMTP_HOST"] = "127.0.0.1"
-    proc = bot(bot_env, "check")
+    proc = run_bot(bot_env, "check")
     assert proc.returncode == 0
     assert "warning: enigma: SMTP is configured" in proc.stdout

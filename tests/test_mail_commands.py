@@ -22,16 +22,7 @@ import pytest
 from bot.mail.commands import export_command, outbox_command
 from bot.services import open_services
 from tests._smtp import ANSWERS, FORM_ORDER, HUB, ROOT, TODAY, SmtpServer, mail_settings, submit
-from tests.conftest import PYTHON
-
-
-def bot(
-    env: dict[str, str], *args: str, stdin: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [PYTHON, "-m", "bot", *args], input=stdin, capture_output=True, text=True,
-        env=env, cwd=ROOT, timeout=60, check=False,
-    )  # fmt: skip
+from tests.conftest import PYTHON, run_bot
 
 
 def chat_input() -> str:
@@ -42,7 +33,7 @@ def chat_input() -> str:
 @pytest.fixture
 def console_submission(bot_env: dict[str, str]) -> Iterator[dict[str, str]]:
     """One application submitted through the console; yields the environment."""
-    proc = bot(bot_env, "chat", "--jsonl", "--user", "teacher", stdin=chat_input())
+    proc = run_bot(bot_env, "chat", "--jsonl", "--user", "teacher", stdin=chat_input())
     assert proc.returncode == 0, proc.stderr
     texts = [json.loads(line).get("text", "") for line in proc.stdout.splitlines()]
     assert any("Reference: EOI-2026-0001" in t for t in texts), texts[-3:]
@@ -69,14 +60,14 @@ def test_outbox_lists_and_a_second_retry_sends_nothing(
     console_submission: dict[str, str],
 ) -> None:
     env = console_submission
-    listed = bot(env, "outbox")
+    listed = run_bot(env, "outbox")
     assert listed.returncode == 0, listed.stderr
     assert "EOI-2026-0001" in listed.stdout and "sent" in listed.stdout
     assert "1 attempt(s)" in listed.stdout
     assert "enigma@hubs.example, head@denbigh.example.org" in listed.stdout
     path = next((Path(env["BOT_DATA_DIR"]) / "mail").glob("*.eml"))
     before = path.stat().st_mtime_ns
-    retry = bot(env, "outbox", "retry")
+    retry = run_bot(env, "outbox", "retry")
     assert retry.returncode == 0, retry.stderr
     assert "sent 0 now; 0 not delivered" in retry.stdout
     assert path.stat().st_mtime_ns == before
@@ -84,32 +75,34 @@ def test_outbox_lists_and_a_second_retry_sends_nothing(
 
 def test_export_csv_json_and_since(console_submission: dict[str, str]) -> None:
     env = console_submission
-    as_csv = bot(env, "export", "--hub", HUB)
+    as_csv = run_bot(env, "export", "--hub", HUB)
     assert as_csv.returncode == 0, as_csv.stderr
     rows = list(csv.reader(io.StringIO(as_csv.stdout)))
     assert rows[0] == ["reference", "submitted_at", "hub_id", *FORM_ORDER]
     assert len(rows) == 2 and rows[1][0] == "EOI-2026-0001" and rows[1][3] == "Denbigh School"
-    as_json = bot(env, "export", "--hub", HUB, "--format", "json")
+    as_json = run_bot(env, "export", "--hub", HUB, "--format", "json")
     (record,) = json.loads(as_json.stdout)
     assert list(record) == rows[0] and record["teacher1_name"] == "Alex Jones"
     later = (dt.date.today() + dt.timedelta(days=1)).isoformat()
     assert (
-        json.loads(bot(env, "export", "--hub", HUB, "--format", "json", "--since", later).stdout)
+        json.loads(
+            run_bot(env, "export", "--hub", HUB, "--format", "json", "--since", later).stdout
+        )
         == []
     )
-    other = bot(env, "export", "--hub", "cambridge")
+    other = run_bot(env, "export", "--hub", "cambridge")
     assert other.returncode == 0 and len(other.stdout.splitlines()) == 1  # the header only
 
 
 def test_export_refuses_an_unknown_hub(bot_env: dict[str, str]) -> None:
-    proc = bot(bot_env, "export", "--hub", "enigmaa")
+    proc = run_bot(bot_env, "export", "--hub", "enigmaa")
     assert proc.returncode == 2
     assert "unknown hub id 'enigmaa'" in proc.stderr and "enigma" in proc.stderr
     assert proc.stdout == ""
 
 
 def test_outbox_on_an_empty_store(bot_env: dict[str, str]) -> None:
-    proc = bot(bot_env, "outbox", "list")
+    proc = run_bot(bot_env, "outbox", "list")
     assert proc.returncode == 0 and "The outbox is empty" in proc.stdout
 
 
@@ -125,18 +118,18 @@ def test_retry_exits_non_zero_while_the_server_is_down(
         "HUB_CONTACTS_FILE": str(contacts),
         "MAIL_FROM": "Assistant <assistant@assistant.example.org>",
     }
-    proc = bot(env, "chat", "--jsonl", stdin=chat_input())
+    proc = run_bot(env, "chat", "--jsonl", stdin=chat_input())
     assert proc.returncode == 0, proc.stderr
     assert "still pending" in proc.stderr  # the shutdown grace period ran out of server
-    down = bot(env, "outbox", "retry")
+    down = run_bot(env, "outbox", "retry")
     assert down.returncode == 1
     assert "pending" in down.stdout and "cannot reach smtp://127.0.0.1" in down.stdout
     server.start()
     try:
-        up = bot(env, "outbox", "retry")
+        up = run_bot(env, "outbox", "retry")
         assert up.returncode == 0, up.stdout + up.stderr
         assert "sent 1 now; 0 not delivered" in up.stdout
-        again = bot(env, "outbox", "retry")
+        again = run_bot(env, "outbox", "retry")
         assert again.returncode == 0 and "sent 0 now" in again.stdout
     finally:
         server.stop()
@@ -217,13 +210,13 @@ def test_retry_releases_a_held_message_once_the_hub_has_an_address(
     server = SmtpServer().start()
     env = bot_env | {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(server.port)}
     try:
-        assert bot(env, "chat", "--jsonl", stdin=chat_input()).returncode == 0
-        listed = bot(env, "outbox")
+        assert run_bot(env, "chat", "--jsonl", stdin=chat_input()).returncode == 0
+        listed = run_bot(env, "outbox")
         assert "held" in listed.stdout and "HUB_CONTACTS_FILE" in listed.stdout
-        assert bot(env, "outbox", "retry").returncode == 1
+        assert run_bot(env, "outbox", "retry").returncode == 1
         contacts = tmp_path / "contacts.yaml"
         contacts.write_text(f"{HUB}: eoi@enigma-hub.example.org\n", encoding="utf-8")
-        released = bot(env | {"HUB_CONTACTS_FILE": str(contacts)}, "outbox", "retry")
+        released = run_bot(env | {"HUB_CONTACTS_FILE": str(contacts)}, "outbox", "retry")
         assert released.returncode == 0, released.stdout + released.stderr
         assert "sent 1 now (released 1 held or failed)" in released.stdout
     finally:

@@ -11,6 +11,7 @@ import asyncio
 import datetime as dt
 import json
 import logging
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,8 @@ from bot.store.base import (
 )
 
 logger = logging.getLogger(__name__)
+
+SESSION_CACHE_SIZE = 20_000
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
@@ -96,6 +99,10 @@ class SqliteStore(Store):
         # transaction") nor swallow another's write (rolled back with it).  Telegram
         # handles different chats concurrently, so every read and write takes this lock.
         self._lock = asyncio.Lock()
+        # Write-through cache of session JSON: every session this process writes goes
+        # through commit(), so reading it back needs no round trip to the worker thread.
+        # The database stays the truth; the cache is empty after a restart.
+        self._sessions: OrderedDict[str, str] = OrderedDict()
 
     @classmethod
     async def open(cls, path: Path) -> SqliteStore:
@@ -132,12 +139,22 @@ class SqliteStore(Store):
 
     # -- sessions ----------------------------------------------------------------------
 
+    def _cache(self, user_id: str, state: str) -> None:
+        self._sessions[user_id] = state
+        self._sessions.move_to_end(user_id)
+        if len(self._sessions) > SESSION_CACHE_SIZE:
+            self._sessions.popitem(last=False)
+
     async def load_session(self, user_id: str) -> Session | None:
-        row = await self._one("SELECT state FROM sessions WHERE user_id = ?", (user_id,))
-        if row is None:
-            return None
+        state = self._sessions.get(user_id)
+        if state is None:
+            row = await self._one("SELECT state FROM sessions WHERE user_id = ?", (user_id,))
+            if row is None:
+                return None
+            state = row[0]
+            self._cache(user_id, state)
         try:
-            return Session.from_json(row[0])
+            return Session.from_json(state)
         except (ValueError, KeyError, TypeError):
             logger.warning("discarding an unreadable session for one user")
             return None
@@ -155,12 +172,15 @@ class SqliteStore(Store):
         submission: Submission | None = None,
     ) -> SubmittedApplication | None:
         now = utcnow()
-        row = (user_id, session.to_json(), now.isoformat())
+        state = session.to_json()
+        row = (user_id, state, now.isoformat())
         async with self._lock:
+            self._sessions.pop(user_id, None)  # until the write is known to have landed
             if submission is None:
                 # One statement is atomic on its own: the state and the update ids it
                 # carries are written together or not at all.
                 await self._db.execute(self._SAVE_SESSION, row)
+                self._cache(user_id, state)
                 return None
             await self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -170,6 +190,7 @@ class SqliteStore(Store):
             except BaseException:
                 await self._db.execute("ROLLBACK")
                 raise
+            self._cache(user_id, state)
             return stored
 
     async def _insert_application(
@@ -227,6 +248,7 @@ class SqliteStore(Store):
 
     async def forget(self, user_id: str) -> None:
         async with self._lock:
+            self._sessions.pop(user_id, None)
             await self._db.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
 
     # -- applications --------------------------------------------------------------------
@@ -372,6 +394,7 @@ class SqliteStore(Store):
 
     async def purge(self, now: dt.datetime) -> int:
         async with self._lock:
+            self._sessions.clear()
             return await self._purge(now)
 
     async def _purge(self, now: dt.datetime) -> int:

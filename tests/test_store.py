@@ -1,0 +1,82 @@
+"""The SQLite store on a real file: atomic commits, references, retention, the session cache."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from bot.session import FlowState, Session
+from bot.store.base import OutgoingMail, Submission, SubmittedApplication, utcnow
+from bot.store.sqlite import SqliteStore
+
+
+def _session(step: str) -> Session:
+    return Session(active="eoi", flows={"eoi": FlowState("eoi", step, {"school_name": "X"})})
+
+
+def _mail(app: SubmittedApplication) -> OutgoingMail:
+    return OutgoingMail(f"<{app.reference}@test>", "a@b.example", ("hub@c.example",), b"x")
+
+
+async def test_references_count_up_within_a_year(store: SqliteStore) -> None:
+    refs = []
+    for user in ("a", "b", "c"):
+        app = await store.commit(
+            user, Session(), submission=Submission("enigma", {"k": "v"}, _mail)
+        )
+        assert app is not None
+        refs.append(app.reference)
+    year = utcnow().year
+    assert refs == [f"EOI-{year}-0001", f"EOI-{year}-0002", f"EOI-{year}-0003"]
+    assert [e.reference for e in await store.outbox()] == refs
+
+
+async def test_a_failed_submission_writes_nothing_and_caches_nothing(tmp_path: Path) -> None:
+    store = await SqliteStore.open(tmp_path / "s.sqlite3")
+    try:
+        await store.commit("u", _session("school_urn"))
+
+        def broken(app: SubmittedApplication) -> OutgoingMail:
+            raise RuntimeError("composer failed")
+
+        with pytest.raises(RuntimeError):
+            await store.commit("u", _session("review"), submission=Submission("enigma", {}, broken))
+        assert await store.applications() == []
+        assert await store.outbox() == []
+        loaded = await store.load_session("u")
+        assert loaded is not None and loaded.flows["eoi"].step == "school_urn"
+    finally:
+        await store.close()
+    reopened = await SqliteStore.open(tmp_path / "s.sqlite3")
+    try:
+        loaded = await reopened.load_session("u")
+        assert loaded is not None and loaded.flows["eoi"].step == "school_urn"
+    finally:
+        await reopened.close()
+
+
+async def test_update_ids_travel_with_the_session(store: SqliteStore) -> None:
+    session = _session("school_urn")
+    session.remember("telegram:1")
+    await store.commit("u", session)
+    loaded = await store.load_session("u")
+    assert loaded is not None and loaded.has_handled("telegram:1")
+    for n in range(100):
+        loaded.remember(f"telegram:{n + 2}")
+    assert len(loaded.handled) == 32 and loaded.has_handled("telegram:101")
+
+
+async def test_purge_keeps_what_the_privacy_notice_promises(store: SqliteStore) -> None:
+    await store.commit("u", _session("school_urn"))
+    assert await store.purge(utcnow() + dt.timedelta(days=89)) == 0
+    assert await store.load_session("u") is not None
+    assert await store.purge(utcnow() + dt.timedelta(days=91)) >= 1
+    assert await store.load_session("u") is None
+
+
+async def test_forget_removes_the_session(store: SqliteStore) -> None:
+    await store.commit("u", _session("school_urn"))
+    await store.forget("u")
+    assert await store.load_session("u") is None
