@@ -9,6 +9,9 @@ bot runs in its own child process (so its RSS is its own), polling the fake over
    (closed loop, no think time): updates handled a second, and latency at saturation.
 2. Latency at N concurrent users: the same conversations with people's pace (--think,
    0.5-2 s between one person's messages by default): reply latency p50/p99 (push -> the awaited message).
+   Each bot's CPU time per update is also read from /proc: its reciprocal is the rate one
+   dedicated core sustains, which on this 2-core machine (shared with the load generator)
+   varies less than wall-clock throughput does.
 3. Memory: peak RSS of each bot process; then 10,000 drafts created through the assistant
    and its SQLite store in a fresh process, with that process's RSS.
 
@@ -33,7 +36,6 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -155,6 +157,14 @@ class Run:
     updates: int = 0
     seconds: float = 0.0
     peak_rss_kb: int = 0
+    cpu_seconds: float = 0.0  # the bot process's CPU time during the measured part
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far, all its threads (Linux /proc)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def drive(kind: str, users: int, think: tuple[float, float] | None, rounds: int) -> Run:
@@ -219,9 +229,11 @@ async def drive(kind: str, users: int, think: tuple[float, float] | None, rounds
         api.text(warm, "hello")
         await asyncio.wait_for(future, 60)
         started = time.perf_counter()
+        cpu_before = process_cpu_seconds(child.pid)
         for r in range(rounds):
             await asyncio.gather(*(one_user(n, 100_000 * (r + 1) + n) for n in range(users)))
         run.seconds = time.perf_counter() - started
+        run.cpu_seconds = process_cpu_seconds(child.pid) - cpu_before
     finally:
         child.send_signal(signal.SIGTERM)
         stdout, _ = await asyncio.wait_for(child.communicate(), 30)
@@ -248,6 +260,7 @@ async def main_driver(args: argparse.Namespace) -> None:
             trials[kind].append(
                 {
                     "updates/s": saturated.updates / saturated.seconds,
+                    "cpu ms/update": 1000 * saturated.cpu_seconds / saturated.updates,
                     "sat p50 ms": pct(saturated.latencies, 50),
                     "sat p99 ms": pct(saturated.latencies, 99),
                     "p50 ms": pct(paced.latencies, 50),
@@ -263,13 +276,17 @@ async def main_driver(args: argparse.Namespace) -> None:
         f"\n{args.users} concurrent users, {len(CONVERSATION)} messages each; "
         f"medians of {args.trials} alternating trials"
     )
-    header = ("", "updates/s", "sat p50 ms", "sat p99 ms", "p50 ms", "p99 ms", "peak RSS MB")
+    header = (
+        "", "updates/s", "bot CPU ms/update", "sat p50 ms", "sat p99 ms", "p50 ms", "p99 ms",
+        "peak RSS MB",
+    )  # fmt: skip
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
     for kind, label in (("echo", "bare PTB echo bot"), ("real", "assistant bot")):
         r = results[kind]
         print(
-            f"| {label} | {r['updates/s']:.0f} | {r['sat p50 ms']:.1f} | {r['sat p99 ms']:.1f} | "
+            f"| {label} | {r['updates/s']:.0f} | {r['cpu ms/update']:.2f} | "
+            f"{r['sat p50 ms']:.1f} | {r['sat p99 ms']:.1f} | "
             f"{r['p50 ms']:.1f} | {r['p99 ms']:.1f} | {r['peak RSS MB']:.0f} |"
         )
     ratios = [
@@ -279,6 +296,15 @@ async def main_driver(args: argparse.Namespace) -> None:
     print(
         f"\nthroughput ratio (assistant / echo, medians): {ratio:.2f}  (target >= 0.8); "
         f"per trial: {', '.join(f'{x:.2f}' for x in ratios)}"
+    )
+    cpu_ratio = results["echo"]["cpu ms/update"] / results["real"]["cpu ms/update"]
+    cpu_ratios = [
+        e["cpu ms/update"] / r["cpu ms/update"]
+        for r, e in zip(trials["real"], trials["echo"], strict=True)
+    ]
+    print(
+        f"throughput on a dedicated core (echo CPU per update / assistant CPU per update): "
+        f"{cpu_ratio:.2f}; per trial: {', '.join(f'{x:.2f}' for x in cpu_ratios)}"
     )
     think = f"{args.think[0]:g}-{args.think[1]:g} s between messages"
     p99s = ", ".join(f"{t['p99 ms']:.0f}" for t in trials["real"])
