@@ -223,9 +223,11 @@ class Assistant:
         state = session.current()
         in_form = state is not None and state.step is not None
         if command in ("start", "menu"):
-            session.offered = []
+            # The menu replaces the question on screen, so the form pauses (its draft is
+            # kept and the menu offers to continue it): a menu choice is never an answer.
             if state is not None and state.flow != EOI:
-                session.active = None
+                session.flows.pop(state.flow, None)
+            session.active = None
             self._welcome(session, turn, incoming.private)
         elif command == "help":
             if in_form and state is not None:

@@ -331,3 +331,15 @@ async def test_unicode_digits_are_not_option_numbers_or_urns(assistant: Assistan
     await chat.fill_until("worked_with_specialist")
     await chat.send("²")
     assert chat.field == "worked_with_specialist"
+
+
+async def test_start_mid_form_pauses_it_and_the_menu_continues_it(assistant: Assistant) -> None:
+    chat = Chat(assistant)
+    await chat.fill_until("school_urn")
+    await chat.send("/start")
+    values = [o.value for o in chat.replies[-1].options]
+    assert "resume" in values and chat.field is None
+    await chat.send("Ask a question")  # a menu choice, not a school URN
+    assert "Type your question" in chat.text
+    await chat.send("Continue my application")
+    assert chat.field == "school_urn"
