@@ -362,6 +362,21 @@ async def test_staff_export_sends_a_csv_and_others_get_the_ordinary_reply(
     assert "applications: 1" in texts(sent)
 
 
+async def test_a_redelivered_staff_export_sends_the_data_once(
+    bot: RunningBot, api: FakeBotApi
+) -> None:
+    review = await fill_eoi(bot)
+    await bot.press(USER, review[-1], "Submit application")
+    update_id = api.text(STAFF, "/export")
+    first = await bot.deliver(update_id, STAFF)
+    assert [c.method for c in first] == ["sendDocument"]
+    api.redeliver(update_id)
+    await api.wait_redelivered()
+    await asyncio.wait_for(bot.app.update_queue.join(), 5)
+    await bot.say(STAFF, "/stats")
+    assert len(api.called("sendDocument")) == 1
+
+
 async def test_staff_unanswered_is_split_over_telegrams_limit(
     bot: RunningBot, api: FakeBotApi
 ) -> None:

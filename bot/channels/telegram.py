@@ -52,6 +52,7 @@ from bot.exceptions import BotError, ConfigError
 from bot.export import applications_csv
 from bot.replies import Reply
 from bot.services import Services, open_services
+from bot.session import Session
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -274,7 +275,15 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         command, _, argument = text[1:].partition(" ")
         command = command.split("@", 1)[0].lower()
         if command in STAFF_COMMANDS and user.id in rt.settings.staff:
+            # Staff commands don't pass through the assistant, so they remember their own
+            # update ids: a re-delivered /export must not send the data twice.
+            who, key = user_key(chat.id, chat.type, user.id), f"telegram:{update.update_id}"
+            session = await services.store.load_session(who) or Session()
+            if session.has_handled(key):
+                return
             await _staff_command(context, message, command, argument.strip(), private=private)
+            session.remember(key)
+            await services.store.commit(who, session)
             return
     incoming = Incoming(
         user_id=user_key(chat.id, chat.type, user.id),
