@@ -86,6 +86,18 @@ def _iso(value: dt.datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+def _mail_columns(mail: OutgoingMail) -> tuple[Any, ...]:
+    """message_id, sender, recipients, data, status, last_error: how an email is stored."""
+    return (
+        mail.message_id,
+        mail.sender,
+        json.dumps(list(mail.recipients)),
+        mail.data,
+        HELD if mail.held_reason else PENDING,
+        mail.held_reason,
+    )
+
+
 def _time(value: str | None) -> dt.datetime | None:
     return dt.datetime.fromisoformat(value) if value else None
 
@@ -233,17 +245,7 @@ class SqliteStore(Store):
         await self._db.execute(
             "INSERT INTO outbox (reference, message_id, sender, recipients, data, status, attempts,"
             " last_error, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?)",
-            (
-                reference,
-                mail.message_id,
-                mail.sender,
-                json.dumps(list(mail.recipients)),
-                mail.data,
-                HELD if mail.held_reason else PENDING,
-                mail.held_reason,
-                now.isoformat(),
-                now.isoformat(),
-            ),
+            (reference, *_mail_columns(mail), now.isoformat(), now.isoformat()),
         )
 
     async def forget(self, user_id: str) -> None:
@@ -376,18 +378,7 @@ class SqliteStore(Store):
             await self._db.execute(
                 "UPDATE outbox SET message_id = ?, sender = ?, recipients = ?, data = ?, status = ?,"
                 " last_error = ?, next_attempt_at = ? WHERE id = ? AND status IN (?, ?)",
-                (
-                    mail.message_id,
-                    mail.sender,
-                    json.dumps(list(mail.recipients)),
-                    mail.data,
-                    HELD if mail.held_reason else PENDING,
-                    mail.held_reason,
-                    utcnow().isoformat(),
-                    entry_id,
-                    HELD,
-                    FAILED,
-                ),
+                (*_mail_columns(mail), utcnow().isoformat(), entry_id, HELD, FAILED),
             )
 
     # -- housekeeping ----------------------------------------------------------------------
