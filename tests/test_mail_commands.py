@@ -40,6 +40,17 @@ def console_submission(bot_env: dict[str, str]) -> Iterator[dict[str, str]]:
     yield bot_env
 
 
+def smtp_env(bot_env: dict[str, str], tmp_path: Path, server: SmtpServer) -> dict[str, str]:
+    """The environment of a process that sends to ``server`` and knows the hub's address."""
+    contacts = tmp_path / "contacts.yaml"
+    contacts.write_text(f"{HUB}: eoi@enigma-hub.example.org\n", encoding="utf-8")
+    return bot_env | {
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(server.port),
+        "HUB_CONTACTS_FILE": str(contacts),
+    }
+
+
 def test_the_console_writes_an_eml_file_by_default(console_submission: dict[str, str]) -> None:
     mail_dir = Path(console_submission["BOT_DATA_DIR"]) / "mail"
     (path,) = mail_dir.glob("*.eml")
@@ -110,13 +121,8 @@ def test_retry_exits_non_zero_while_the_server_is_down(
     bot_env: dict[str, str], tmp_path: Path
 ) -> None:
     server = SmtpServer()
-    contacts = tmp_path / "contacts.yaml"
-    contacts.write_text(f"{HUB}: eoi@enigma-hub.example.org\n", encoding="utf-8")
-    env = bot_env | {
-        "SMTP_HOST": "127.0.0.1",
-        "SMTP_PORT": str(server.port),
-        "HUB_CONTACTS_FILE": str(contacts),
-        "MAIL_FROM": "Assistant <assistant@assistant.example.org>",
+    env = smtp_env(bot_env, tmp_path, server) | {
+        "MAIL_FROM": "Assistant <assistant@assistant.example.org>"
     }
     proc = run_bot(env, "chat", "--jsonl", stdin=chat_input())
     assert proc.returncode == 0, proc.stderr
@@ -171,13 +177,7 @@ def test_sigterm_gives_pending_mail_its_grace_period(
     import time
 
     server = SmtpServer()
-    contacts = tmp_path / "contacts.yaml"
-    contacts.write_text(f"{HUB}: eoi@enigma-hub.example.org\n", encoding="utf-8")
-    env = bot_env | {
-        "SMTP_HOST": "127.0.0.1",
-        "SMTP_PORT": str(server.port),
-        "HUB_CONTACTS_FILE": str(contacts),
-    }
+    env = smtp_env(bot_env, tmp_path, server)
     proc = subprocess.Popen(
         [PYTHON, "-m", "bot", "chat", "--jsonl"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT,
