@@ -15,7 +15,7 @@ def test_ask_json_contract(bot_env: dict[str, str]) -> None:
     proc = run_bot(bot_env, "ask", "--json", "Do I need QTS to become a Mastery Specialist?")
     assert proc.returncode == 0, proc.stderr
     obj = json.loads(proc.stdout)
-    assert set(obj) == {"question", "answer", "match", "score", "suggestions"}
+    assert {"question", "answer", "match", "score", "suggestions"} <= set(obj)
     assert isinstance(obj["match"], str) and 0 <= obj["score"] <= 100
     assert "QTS" in obj["answer"] and "Source:" in obj["answer"]
     assert all(isinstance(s, str) for s in obj["suggestions"])
@@ -114,7 +114,8 @@ def test_check_reports_file_and_line_for_each_problem(
     proc = run_bot(bot_env, "check")
     assert proc.returncode == 1
     out = proc.stdout
-    assert f"{faq}:" in out and "duplicate id" in out and "no source" in out
+    assert f"{faq}:" in out and "duplicate id" in out and "unknown key 'sourc'" in out
+    assert "missing field 'source'" in out
     assert "unknown validator 'nonsense'" in out
     assert "condition names unknown field 'zzz'" in out
     assert "step d: unreachable" in out
