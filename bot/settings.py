@@ -22,6 +22,7 @@ DEFAULT_MAIL_FROM = "Maths Hub assistant <assistant@mathshub-assistant.example>"
 DEFAULT_SHUTDOWN_GRACE_SECONDS = 5.0
 DEFAULT_WEBHOOK_LISTEN = "0.0.0.0"
 DEFAULT_WEBHOOK_PORT = 8443
+DEFAULT_TELEGRAM_HTTP = "aiohttp"
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool:
@@ -87,6 +88,8 @@ class Settings:
     mail_from: str = DEFAULT_MAIL_FROM
     staff: Mapping[int, str | None] = field(default_factory=dict)
     shutdown_grace_seconds: float = DEFAULT_SHUTDOWN_GRACE_SECONDS
+    telegram_http: str = DEFAULT_TELEGRAM_HTTP  # the Bot API HTTP client: aiohttp or httpx
+    telegram_proxy: str | None = None
 
     @property
     def db_path(self) -> Path:
@@ -132,6 +135,9 @@ class Settings:
                 tls=tls,
             )
         contacts = env.get("HUB_CONTACTS_FILE", "").strip()
+        telegram_http = env.get("TELEGRAM_HTTP", "").strip().lower() or DEFAULT_TELEGRAM_HTTP
+        if telegram_http not in ("aiohttp", "httpx"):
+            raise ConfigError(f"TELEGRAM_HTTP must be aiohttp or httpx, not {telegram_http!r}")
         return cls(
             knowledge_dir=Path(env.get("BOT_KNOWLEDGE_DIR") or DEFAULT_KNOWLEDGE_DIR),
             flows_dir=Path(env.get("BOT_FLOWS_DIR") or DEFAULT_FLOWS_DIR),
@@ -147,4 +153,6 @@ class Settings:
             smtp=smtp,
             mail_from=env.get("MAIL_FROM", "").strip() or DEFAULT_MAIL_FROM,
             staff=parse_staff(env.get("STAFF_TELEGRAM_IDS", "")),
+            telegram_http=telegram_http,
+            telegram_proxy=env.get("TELEGRAM_PROXY", "").strip() or None,
         )

@@ -46,6 +46,7 @@ from telegram.ext import (
 )
 
 from bot.assistant import COMMANDS, EOI, Incoming
+from bot.channels._aiohttp_request import telegram_requests
 from bot.channels._telegram_order import ChatOrderedProcessor
 from bot.channels._telegram_render import STALE_FIELD, CallbackCodec, escape, render
 from bot.exceptions import BotError, ConfigError
@@ -166,9 +167,12 @@ def build_application(
     if not settings.telegram_token:
         raise ConfigError("TELEGRAM_BOT_TOKEN is not set")
     protect_token_in_logs(settings.telegram_token)
+    request, get_updates_request = telegram_requests(settings)
     builder = (
         Application.builder()
         .token(settings.telegram_token)
+        .request(request)
+        .get_updates_request(get_updates_request)
         .concurrent_updates(ChatOrderedProcessor(max_concurrent))
         .rate_limiter(rate_limiter if rate_limiter is not None else AIORateLimiter())
         .post_init(_post_init)
