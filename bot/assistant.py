@@ -49,9 +49,13 @@ DELIVERY_WORDS = {
     "pending": "being sent to the hub (I'll keep trying if its mail server is busy)",
     "sent": "delivered to the hub's mail server",
     "held": "saved and waiting: the hub's email address still has to be set by the assistant's operator",
-    "failed": "not delivered after many attempts: please email your hub directly",
+    "failed": "not delivered: please email your hub directly",
     None: "saved",
 }
+UNCONFIRMED_WORDS = (
+    "sent, but the hub's mail server stopped answering before confirming it: please email "
+    "your hub to check it arrived"
+)
 _HUB_WORDS = {"hub", "hubs"}
 GREETINGS = {
     "hi",
@@ -76,6 +80,23 @@ NON_TEXT = {
     "poll": "a poll",
     "video_note": "a video message",
 }
+
+
+def _delivery_words(app: SubmittedApplication) -> str:
+    """The applicant's view of the outbox: the hub's fate first, then who was not copied."""
+    results = app.delivery_results
+    if app.delivery == "failed" and any(r.outcome == "unconfirmed" for r in results[:1]):
+        return UNCONFIRMED_WORDS
+    words = DELIVERY_WORDS.get(app.delivery, DELIVERY_WORDS[None])
+    if app.delivery == "failed" and results[:1] and results[0].outcome == "refused":
+        words += f" (its mail server refused the hub's address: {results[0].reply[:80]})"
+    not_copied = [r.address for r in results[1:] if r.outcome in ("refused", "deferred")]
+    if app.delivery == "sent" and not_copied:
+        words += (
+            f"; not copied to {', '.join(not_copied)} (refused by the mail server), "
+            "so please forward it to them"
+        )
+    return words
 
 
 @dataclass(frozen=True)
@@ -492,7 +513,7 @@ class Assistant:
             lines.append(
                 f"{app.reference} ({app.answers.get('school_name', '')}), submitted "
                 f"{app.submitted_at:%d %B %Y} to {hub.name if hub else app.hub_id}: "
-                f"{DELIVERY_WORDS.get(app.delivery, DELIVERY_WORDS[None])}."
+                f"{_delivery_words(app)}."
             )
         if (draft := session.flows.get(EOI)) is not None:
             flow = self.knowledge.flows[EOI]

@@ -99,6 +99,7 @@ async def open_services(settings: Settings, knowledge: Knowledge | None = None) 
         if removed:
             logger.info("purged %d records past their retention period", removed)
         sender = sender_for(settings, store, composer)
+        await sender.transport.probe()  # e.g. credentials set but the server offers no TLS
         assistant = Assistant(
             knowledge, store, today=settings.today, compose=composer, on_submitted=sender.wake
         )

@@ -18,6 +18,7 @@ DEFAULT_KNOWLEDGE_DIR = PROJECT_ROOT / "knowledge"
 DEFAULT_FLOWS_DIR = PROJECT_ROOT / "flows"
 DEFAULT_DATA_DIR = Path("var")
 DEFAULT_SMTP_PORT = 587
+DEFAULT_SMTP_TIMEOUT = 60.0
 DEFAULT_MAIL_FROM = "Maths Hub assistant <assistant@mathshub-assistant.example>"
 DEFAULT_SHUTDOWN_GRACE_SECONDS = 5.0
 DEFAULT_WEBHOOK_LISTEN = "0.0.0.0"
@@ -44,6 +45,19 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
 
 
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 3600:
+        raise ConfigError(f"{name} must be a number of seconds between 1 and 3600, not {raw!r}")
+    return value
+
+
 def parse_staff(raw: str) -> dict[int, str | None]:
     """``"123:cambridge, 456"`` -> ``{123: "cambridge", 456: None}`` (None: every hub)."""
     staff: dict[int, str | None] = {}
@@ -51,7 +65,13 @@ def parse_staff(raw: str) -> dict[int, str | None]:
         part = part.strip()
         if not part:
             continue
-        user, _, hub = part.partition(":")
+        user, colon, hub = part.partition(":")
+        if colon and not hub.strip():
+            # "123:" is a typo for a hub-tied entry; reading it as "every hub" would widen access.
+            raise ConfigError(
+                f"STAFF_TELEGRAM_IDS: {part!r} names no hub after ':' "
+                "(write 12345:hub-id for one hub, or 12345 alone for every hub)"
+            )
         try:
             staff[int(user.strip())] = hub.strip() or None
         except ValueError:
@@ -66,9 +86,13 @@ class SmtpSettings:
     host: str
     port: int = DEFAULT_SMTP_PORT
     username: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)
     starttls: bool = False
     tls: bool = False
+    # Log in even when the connection has no TLS (only for a relay on the same machine).
+    allow_plain_auth: bool = False
+    # Seconds the whole SMTP conversation for one message may take.
+    timeout: float = DEFAULT_SMTP_TIMEOUT
 
 
 @dataclass(frozen=True)
@@ -78,10 +102,10 @@ class Settings:
     data_dir: Path = DEFAULT_DATA_DIR
     today_override: dt.date | None = None
     hub_contacts_file: Path | None = None
-    telegram_token: str | None = None
+    telegram_token: str | None = field(default=None, repr=False)
     telegram_api_url: str | None = None
     webhook_url: str | None = None
-    webhook_secret: str | None = None
+    webhook_secret: str | None = field(default=None, repr=False)
     webhook_listen: str = DEFAULT_WEBHOOK_LISTEN
     webhook_port: int = DEFAULT_WEBHOOK_PORT
     smtp: SmtpSettings | None = None
@@ -133,6 +157,8 @@ class Settings:
                 password=env.get("SMTP_PASSWORD") or None,
                 starttls=_flag(env, "SMTP_STARTTLS"),
                 tls=tls,
+                allow_plain_auth=_flag(env, "SMTP_ALLOW_PLAIN_AUTH"),
+                timeout=_seconds(env, "SMTP_TIMEOUT", DEFAULT_SMTP_TIMEOUT),
             )
         contacts = env.get("HUB_CONTACTS_FILE", "").strip()
         telegram_http = env.get("TELEGRAM_HTTP", "").strip().lower() or DEFAULT_TELEGRAM_HTTP

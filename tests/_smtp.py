@@ -8,6 +8,7 @@ Nothing here touches the network beyond loopback.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import email
 import email.policy
@@ -67,21 +68,43 @@ class Received:
 
 @dataclass
 class Recorder:
-    """aiosmtpd handler: stores what arrives; can refuse recipients or data."""
+    """aiosmtpd handler: stores what arrives; can refuse recipients or data, or hang.
+
+    ``rcpt_replies`` maps an address to the replies its RCPT gets, one per attempt, the last
+    one repeating (``["450 greylisted", "250 OK"]`` greylists once); ``hang_data`` makes the
+    server take the data and then say nothing until the test ends; ``rcpt_seen`` counts
+    every RCPT the server was asked.
+    """
 
     messages: list[Received] = field(default_factory=list)
     refuse_rcpt: str | None = None  # e.g. "550 5.1.1 no such mailbox"
     fail_data: str | None = None  # e.g. "451 4.3.0 try again later"
+    rcpt_replies: dict[str, list[str]] = field(default_factory=dict)
+    hang_data: bool = False
+    hang_rcpt: bool = False
+    rcpt_seen: list[str] = field(default_factory=list)
+    data_seen: int = 0
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any
     ) -> str:
+        self.rcpt_seen.append(address)
+        if self.hang_rcpt:
+            await asyncio.sleep(3600)
         if self.refuse_rcpt:
             return self.refuse_rcpt
+        replies = self.rcpt_replies.get(address)
+        if replies:
+            reply = replies.pop(0) if len(replies) > 1 else replies[0]
+            if not reply.startswith("250"):
+                return reply
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.data_seen += 1
+        if self.hang_data:
+            await asyncio.sleep(3600)
         if self.fail_data:
             return self.fail_data
         self.messages.append(
@@ -93,10 +116,22 @@ class Recorder:
 class SmtpServer:
     """A real SMTP server on 127.0.0.1 that can go down and come back on the same port."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, login: tuple[str, str] | None = None) -> None:
         self.port = free_port()
         self.recorder = Recorder()
         self._controller: Controller | None = None
+        self.login = login
+        self.logins: list[str] = []  # every AUTH the server received (user names)
+
+    def _authenticate(
+        self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
+    ) -> Any:
+        from aiosmtpd.smtp import AuthResult
+
+        user = auth_data.login.decode()
+        self.logins.append(user)
+        ok = self.login is not None and (user, auth_data.password.decode()) == self.login
+        return AuthResult(success=ok)
 
     @property
     def messages(self) -> list[Received]:
@@ -104,7 +139,12 @@ class SmtpServer:
 
     def start(self) -> SmtpServer:
         if self._controller is None:
-            self._controller = Controller(self.recorder, hostname="127.0.0.1", port=self.port)
+            extra: dict[str, Any] = {}
+            if self.login is not None:
+                extra = {"authenticator": self._authenticate, "auth_require_tls": False}
+            self._controller = Controller(
+                self.recorder, hostname="127.0.0.1", port=self.port, **extra
+            )
             self._controller.start()
         return self
 

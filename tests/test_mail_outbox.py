@@ -40,9 +40,11 @@ async def test_marks_sent_only_after_the_transport_accepted() -> None:
         ("h@t.example.org",),
         b"x",
         f"EOI-{dt.date.today().year}-0001",
+        required=("h@t.example.org",),
     )
     (entry,) = await store.outbox()
     assert entry.status == "sent" and entry.attempts == 1
+    assert [(r.address, r.outcome) for r in entry.results] == [("h@t.example.org", "accepted")]
     assert (await sender.deliver(force=True)).sent == 0 and len(transport.sent) == 1
 
 

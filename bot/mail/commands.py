@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from bot.export import applications_csv, applications_json
 from bot.mail.factory import composer_for, sender_for
 from bot.settings import Settings
-from bot.store.base import FAILED, HELD, PENDING, SENT, OutboxEntry
+from bot.store.base import ACCEPTED, FAILED, HELD, PENDING, SENT, OutboxEntry
 from bot.store.sqlite import SqliteStore
 
 RETRY_LOCK_SECONDS = 60.0
@@ -41,6 +41,9 @@ def format_outbox(entries: Sequence[OutboxEntry]) -> str:
             f"{entry.attempts:>3} attempt(s)  {_when(entry)}"
         )
         lines.append(f"    to: {', '.join(entry.recipients) or '(nobody)'}")
+        for result in entry.results:
+            if result.outcome != ACCEPTED:
+                lines.append(f"    {result.outcome}: {result.address} ({result.reply})")
         if entry.last_error and entry.status != SENT:
             label = "held" if entry.status == HELD else "last error"
             lines.append(f"    {label}: {' '.join(entry.last_error.split())}")

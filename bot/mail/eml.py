@@ -15,7 +15,8 @@ import os
 import re
 from pathlib import Path
 
-from bot.mail.base import Envelope, Transport, TransportError
+from bot.mail.base import Envelope, Transport, TransportError, all_accepted
+from bot.store.base import RecipientResult
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -46,9 +47,10 @@ class EmlDirectoryTransport(Transport):
         finally:
             partial.unlink(missing_ok=True)
 
-    async def send(self, envelope: Envelope) -> None:
+    async def send(self, envelope: Envelope) -> tuple[RecipientResult, ...]:
         try:
             await asyncio.to_thread(self._write, envelope)
+            return all_accepted(envelope)
         except OSError as exc:
             raise TransportError(
                 f"cannot write to {self.directory}: {exc.strerror or exc}", unavailable=True

@@ -6,7 +6,8 @@ simulate a mail server that is down.
 
 from __future__ import annotations
 
-from bot.mail.base import Envelope, Transport, TransportError
+from bot.mail.base import Envelope, Transport, TransportError, all_accepted
+from bot.store.base import RecipientResult
 
 
 class MemoryTransport(Transport):
@@ -17,8 +18,9 @@ class MemoryTransport(Transport):
         self.attempts = 0
         self.fail_with: TransportError | None = None
 
-    async def send(self, envelope: Envelope) -> None:
+    async def send(self, envelope: Envelope) -> tuple[RecipientResult, ...]:
         self.attempts += 1
         if self.fail_with is not None:
             raise self.fail_with
         self.sent.append(envelope)
+        return all_accepted(envelope)

@@ -4,8 +4,12 @@ How the guarantees hold:
 
 - *Nothing is lost.*  A message enters the outbox in the same transaction that stores
   its application (see :meth:`bot.store.base.Store.commit`), before any attempt to send.
-- *Sent means accepted.*  A message is marked sent only after the transport returned,
-  i.e. the SMTP server accepted it (or the ``.eml`` file is on disk).  A failed attempt
+- *Sent means accepted by the hub's server.*  A message is marked sent only after the
+  transport returned, i.e. the SMTP server accepted it for the hub's address (or the
+  ``.eml`` file is on disk); what the server said about every recipient is recorded.  The
+  hub's address refused for good fails the message with the server's reason; refused for
+  now (greylisting) keeps it pending.  A server that goes silent after receiving the data
+  may have the message: it is marked failed ("unconfirmed") rather than re-sent blindly.  A failed attempt
   is counted, its error kept, and the next attempt scheduled after a growing delay
   (``base_delay`` doubling up to ``max_delay``); after ``max_attempts``, or a permanent
   refusal, the message is marked failed and ``python -m bot outbox retry`` can revive it.
@@ -235,15 +239,16 @@ class OutboxSender:
             recipients=entry.recipients,
             data=entry.data,
             reference=entry.reference,
+            required=entry.recipients[:1],  # the hub: see OutgoingMail
         )
         try:
-            await self.transport.send(envelope)
+            results = await self.transport.send(envelope)
         except TransportError as exc:
             return exc
         except Exception as exc:  # a transport bug must not stop the outbox
             logger.warning("unexpected error sending %s", label, exc_info=True)
             return TransportError(f"{type(exc).__name__}: {exc}")
-        await self.store.mark_sent(entry.id, self.clock())
+        await self.store.mark_sent(entry.id, self.clock(), tuple(results or ()))
         logger.info(
             "delivered %s to %d recipient(s) via %s",
             label,
@@ -255,8 +260,8 @@ class OutboxSender:
     async def _failed(self, entry: OutboxEntry, error: TransportError, report: PassReport) -> None:
         attempts = entry.attempts + 1
         label = entry.reference or entry.message_id
-        if error.permanent or attempts >= self.max_attempts:
-            await self.store.mark_attempt_failed(entry.id, str(error), None)
+        if error.permanent or error.unconfirmed or attempts >= self.max_attempts:
+            await self.store.mark_attempt_failed(entry.id, str(error), None, error.results)
             report.gave_up += 1
             logger.error(
                 "gave up on %s after %d attempt(s): %s (`python -m bot outbox retry` tries again)",
@@ -267,7 +272,7 @@ class OutboxSender:
             return
         delay = self.delay_after(attempts)
         await self.store.mark_attempt_failed(
-            entry.id, str(error), self.clock() + dt.timedelta(seconds=delay)
+            entry.id, str(error), self.clock() + dt.timedelta(seconds=delay), error.results
         )
         report.failed += 1
         logger.warning(

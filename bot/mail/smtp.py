@@ -1,17 +1,33 @@
 """Delivery through an SMTP server (aiosmtplib): the transport used when ``SMTP_HOST`` is set.
 
 TLS: ``SMTP_TLS`` connects over TLS from the start (usually port 465); ``SMTP_STARTTLS``
-requires an upgrade with STARTTLS (usually port 587); with neither, aiosmtplib upgrades
-whenever the server offers STARTTLS.  Certificates are always verified.
+requires an upgrade with STARTTLS (usually port 587); with neither, the connection is
+upgraded whenever the server offers STARTTLS.  Certificates are always verified.  The
+password is never sent over a connection without TLS: a server that offers no TLS (or an
+attacker who strips STARTTLS from its reply) gets no ``AUTH`` unless the operator sets
+``SMTP_ALLOW_PLAIN_AUTH`` (for a relay on the same machine).
 
-Errors become :class:`~bot.mail.base.TransportError`: a server that cannot be reached is
-``unavailable``; a 5xx refusal of every recipient or of the message data is
-``permanent``; everything else (including a refused login or sender, which the operator
-can fix) is worth retrying.  Error texts carry the server's reply, never the password.
+The transaction is driven recipient by recipient, so the outbox learns what the server
+said about each address:
+
+- the hub's address (the envelope's *required* recipient) refused: ``RSET``, nothing is
+  sent to anybody, and the error is ``permanent`` for a 5xx reply (the message fails with
+  the server's reason) or temporary for a 4xx one (greylisting: retried with backoff);
+- a copied address refused: the message still goes to the others, and the refusal is
+  recorded in the results;
+- one overall deadline (``SMTP_TIMEOUT``) covers the whole conversation, so a silent
+  server cannot hold a message for longer than that;
+- the server goes silent or hangs up *after the data was sent*: it may have accepted the
+  message, so the error is ``unconfirmed`` and the outbox does not re-send it blindly.
+
+Errors become :class:`~bot.mail.base.TransportError`; their texts carry the server's
+reply, never the password.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 
 import aiosmtplib
@@ -19,59 +35,145 @@ import aiosmtplib
 from bot.exceptions import ConfigError
 from bot.mail.base import Envelope, Transport, TransportError
 from bot.settings import SmtpSettings
+from bot.store.base import ACCEPTED, DEFERRED, REFUSED, UNCONFIRMED, RecipientResult
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_TIMEOUT = 30.0
+DEFAULT_TIMEOUT = 60.0  # the whole conversation for one message
+COMMAND_TIMEOUT = 30.0  # any one reply
+PROBE_TIMEOUT = 10.0
+
+NO_TLS = (
+    "{where} offers no TLS, so the SMTP password would travel in clear: refusing to log in. "
+    "Use SMTP_TLS or SMTP_STARTTLS with a server that supports it, or set "
+    "SMTP_ALLOW_PLAIN_AUTH=true for a relay on the same machine."
+)
 
 
 def _reply(code: int, message: str) -> str:
     return f"{code} {' '.join(str(message).split())}"[:300]
 
 
+class PlainAuthRefused(TransportError):
+    """Credentials are set but the connection has no TLS (a configuration problem)."""
+
+
 class SmtpTransport(Transport):
-    def __init__(self, settings: SmtpSettings, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(
+        self,
+        settings: SmtpSettings,
+        *,
+        timeout: float | None = None,
+        command_timeout: float = COMMAND_TIMEOUT,
+    ) -> None:
         if settings.tls and settings.starttls:
             raise ConfigError("set SMTP_TLS or SMTP_STARTTLS, not both")
         if bool(settings.username) != bool(settings.password):
             raise ConfigError("SMTP_USERNAME and SMTP_PASSWORD go together: set both or neither")
         self.settings = settings
-        self.timeout = timeout
+        self.timeout = timeout if timeout is not None else settings.timeout
+        self.command_timeout = min(command_timeout, self.timeout)
         self.description = f"smtp://{settings.host}:{settings.port}"
 
-    async def send(self, envelope: Envelope) -> None:
+    def _client(self) -> aiosmtplib.SMTP:
         s = self.settings
+        # No credentials here: aiosmtplib would log in on connect, before we could check TLS.
+        return aiosmtplib.SMTP(
+            hostname=s.host,
+            port=s.port,
+            use_tls=s.tls,
+            start_tls=True if s.starttls else (False if s.tls else None),
+            timeout=self.command_timeout,
+        )
+
+    async def _log_in(self, client: aiosmtplib.SMTP) -> None:
+        s = self.settings
+        if not s.username or not s.password:
+            return
+        if client.get_transport_info("sslcontext") is None and not s.allow_plain_auth:
+            raise PlainAuthRefused(NO_TLS.format(where=self.description), unavailable=True)
+        await client.login(s.username, s.password)
+
+    async def probe(self) -> None:
+        """Connect and check TLS before logging in: a start-up check for credentials.
+
+        Raises ConfigError when the server offers no TLS and plain login is not allowed;
+        an unreachable server is only logged (the outbox retries when it comes back).
+        """
+        s = self.settings
+        if not s.username:
+            return
+        client = self._client()
         try:
-            refused, _reply_text = await aiosmtplib.send(
-                envelope.data,
-                sender=envelope.sender,
-                recipients=list(envelope.recipients),
-                hostname=s.host,
-                port=s.port,
-                username=s.username,
-                password=s.password,
-                use_tls=s.tls,
-                start_tls=True if s.starttls else (False if s.tls else None),
-                timeout=self.timeout,
+            async with asyncio.timeout(min(PROBE_TIMEOUT, self.timeout)):
+                await client.connect()
+                if client.get_transport_info("sslcontext") is None and not s.allow_plain_auth:
+                    raise ConfigError(NO_TLS.format(where=self.description))
+                with contextlib.suppress(aiosmtplib.SMTPException):
+                    await client.quit()
+        except ConfigError:
+            raise
+        except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
+            logger.warning("could not check %s at start-up: %s", self.description, exc)
+        finally:
+            client.close()
+
+    async def send(self, envelope: Envelope) -> tuple[RecipientResult, ...]:
+        client = self._client()
+        results: dict[str, RecipientResult] = {}
+        data_sent = False
+        try:
+            async with asyncio.timeout(self.timeout):
+                await client.connect()
+                await self._log_in(client)
+                await client.mail(envelope.sender)
+                for recipient in envelope.recipients:
+                    results[recipient] = await self._rcpt(client, recipient)
+                self._check_recipients(envelope, results)
+                data_sent = True
+                await client.data(envelope.data)
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(self.command_timeout):
+                    await client.quit()
+        except TransportError as exc:
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(self.command_timeout):
+                    await client.rset()
+            if not exc.results:
+                exc.results = tuple(results.values())
+            raise
+        except (
+            TimeoutError,
+            aiosmtplib.SMTPTimeoutError,
+            aiosmtplib.SMTPServerDisconnected,
+        ) as exc:
+            what = (
+                "stopped answering"
+                if isinstance(exc, TimeoutError | aiosmtplib.SMTPTimeoutError)
+                else "hung up"
             )
-        except aiosmtplib.SMTPRecipientsRefused as exc:
-            codes = [r.code for r in exc.recipients]
+            if data_sent:
+                raise self._unconfirmed(what, results) from None
             raise TransportError(
-                "every recipient was refused: "
-                + "; ".join(_reply(r.code, r.message) for r in exc.recipients),
-                permanent=bool(codes) and all(code >= 500 for code in codes),
+                f"{self.description} {what} before the message was sent"
+                + (
+                    f" (within the {self.timeout:.0f} s limit)"
+                    if isinstance(exc, TimeoutError)
+                    else ""
+                ),
+                unavailable=True,
+                results=tuple(results.values()),
             ) from None
         except aiosmtplib.SMTPDataError as exc:
             raise TransportError(
                 f"the server refused the message: {_reply(exc.code, exc.message)}",
                 permanent=exc.code >= 500,
+                results=tuple(results.values()),
             ) from None
-        except (aiosmtplib.SMTPConnectError, aiosmtplib.SMTPServerDisconnected) as exc:
+        except aiosmtplib.SMTPConnectError as exc:
             raise TransportError(
                 f"cannot reach {self.description}: {exc}", unavailable=True
             ) from None
-        except aiosmtplib.SMTPTimeoutError as exc:
-            raise TransportError(f"{self.description} timed out: {exc}", unavailable=True) from None
         except aiosmtplib.SMTPResponseException as exc:
             raise TransportError(
                 f"{self.description} replied {_reply(exc.code, exc.message)}"
@@ -82,11 +184,53 @@ class SmtpTransport(Transport):
             raise TransportError(
                 f"cannot reach {self.description}: {exc}", unavailable=True
             ) from None
+        finally:
+            client.close()
+        delivered = tuple(results.values())
+        refused = [r for r in delivered if r.outcome != ACCEPTED]
         if refused:
             logger.warning(
-                "%s: the server accepted %s but refused %d of its %d recipients",
+                "%s: %s was delivered, but the server refused %s",
                 self.description,
                 envelope.reference or envelope.message_id,
-                len(refused),
-                len(envelope.recipients),
+                "; ".join(f"{r.address} ({r.reply})" for r in refused),
             )
+        return delivered
+
+    async def _rcpt(self, client: aiosmtplib.SMTP, recipient: str) -> RecipientResult:
+        try:
+            response = await client.rcpt(recipient)
+        except aiosmtplib.SMTPRecipientRefused as exc:
+            outcome = REFUSED if exc.code >= 500 else DEFERRED
+            return RecipientResult(recipient, outcome, _reply(exc.code, exc.message))
+        return RecipientResult(recipient, ACCEPTED, _reply(response.code, response.message))
+
+    def _check_recipients(self, envelope: Envelope, results: dict[str, RecipientResult]) -> None:
+        """Raise (so nothing is sent) when the hub, or every recipient, was refused."""
+        required = [results[r] for r in envelope.required if r in results]
+        blocking = [r for r in required if r.outcome != ACCEPTED]
+        if not blocking and any(r.outcome == ACCEPTED for r in results.values()):
+            return
+        blocking = blocking or list(results.values())
+        replies = "; ".join(f"{r.address}: {r.reply}" for r in blocking)
+        if envelope.required and blocking[0].address in envelope.required:
+            text = f"the hub's address was refused ({replies}); nobody was sent the message"
+        else:
+            text = f"every recipient was refused: {replies}"
+        raise TransportError(
+            text,
+            permanent=all(r.outcome == REFUSED for r in blocking),
+            results=tuple(results.values()),
+        )
+
+    def _unconfirmed(self, what: str, results: dict[str, RecipientResult]) -> TransportError:
+        return TransportError(
+            f"{self.description} {what} after receiving the message, so it may have been "
+            "delivered; not re-sent automatically, to avoid sending it twice (check with the "
+            "hub, then `python -m bot outbox retry` re-sends it with the same Message-ID)",
+            unconfirmed=True,
+            results=tuple(
+                RecipientResult(r.address, UNCONFIRMED, r.reply) if r.outcome == ACCEPTED else r
+                for r in results.values()
+            ),
+        )

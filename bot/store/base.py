@@ -23,10 +23,42 @@ APPLICATION_RETENTION = dt.timedelta(days=365)
 
 PENDING, SENT, HELD, FAILED = "pending", "sent", "held", "failed"
 
+# What the mail server said about one recipient of one message.
+ACCEPTED = "accepted"  # 250 to RCPT and the message's DATA accepted
+REFUSED = "refused"  # a 5xx reply to RCPT: this address will not get the message
+DEFERRED = "deferred"  # a 4xx reply to RCPT (greylisting, a full mailbox): try again later
+UNCONFIRMED = "unconfirmed"  # the server went silent after the data: it may have the message
+
+
+@dataclass(frozen=True)
+class RecipientResult:
+    """The server's answer for one recipient of one delivery attempt.
+
+    Kept per message in the outbox (a JSON list), so ``outbox``, ``/status`` and the logs
+    can say exactly who has the message and who does not.  A value object of its own (not
+    tied to one SMTP connection) so that batching several messages over one connection
+    records the same thing per message.
+    """
+
+    address: str
+    outcome: str
+    reply: str = ""
+
+    def as_json(self) -> dict[str, str]:
+        return {"address": self.address, "outcome": self.outcome, "reply": self.reply}
+
+    @classmethod
+    def from_json(cls, raw: dict[str, str]) -> RecipientResult:
+        return cls(str(raw["address"]), str(raw["outcome"]), str(raw.get("reply", "")))
+
 
 @dataclass(frozen=True)
 class OutgoingMail:
-    """A complete RFC 5322 message and its envelope, ready for the outbox."""
+    """A complete RFC 5322 message and its envelope, ready for the outbox.
+
+    ``recipients[0]`` is the hub (To); the rest are copies (Cc).  The message counts as
+    delivered only when the hub's address is accepted.
+    """
 
     message_id: str
     sender: str
@@ -43,6 +75,9 @@ class SubmittedApplication:
     submitted_at: dt.datetime
     answers: dict[str, str]
     delivery: str | None = None  # the outbox status of its email, when there is one
+    # What the server said per recipient, and the last error, for an honest /status.
+    delivery_results: tuple[RecipientResult, ...] = ()
+    delivery_error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -69,6 +104,7 @@ class OutboxEntry:
     next_attempt_at: dt.datetime | None
     created_at: dt.datetime
     sent_at: dt.datetime | None
+    results: tuple[RecipientResult, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -132,11 +168,18 @@ class Store(abc.ABC):
         """Pending messages whose next attempt is due."""
 
     @abc.abstractmethod
-    async def mark_sent(self, entry_id: int, at: dt.datetime) -> None: ...
+    async def mark_sent(
+        self, entry_id: int, at: dt.datetime, results: tuple[RecipientResult, ...] = ()
+    ) -> None:
+        """The hub's server accepted the message; ``results`` says what it said per recipient."""
 
     @abc.abstractmethod
     async def mark_attempt_failed(
-        self, entry_id: int, error: str, next_attempt_at: dt.datetime | None
+        self,
+        entry_id: int,
+        error: str,
+        next_attempt_at: dt.datetime | None,
+        results: tuple[RecipientResult, ...] = (),
     ) -> None:
         """Count a failed attempt; ``next_attempt_at=None`` gives up (status failed)."""
 

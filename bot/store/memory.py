@@ -16,6 +16,7 @@ from bot.store.base import (
     SENT,
     OutboxEntry,
     OutgoingMail,
+    RecipientResult,
     Store,
     Submission,
     SubmittedApplication,
@@ -91,9 +92,14 @@ class MemoryStore(Store):
     async def applications(
         self, *, user_id: str | None = None, hub_id: str | None = None, since: dt.date | None = None
     ) -> list[SubmittedApplication]:
-        status = {m.reference: m.status for m in self.mail}
+        mail = {m.reference: m for m in self.mail}
         return [
-            dataclasses.replace(a, delivery=status.get(a.reference))
+            dataclasses.replace(
+                a,
+                delivery=mail[a.reference].status if a.reference in mail else None,
+                delivery_results=mail[a.reference].results if a.reference in mail else (),
+                delivery_error=mail[a.reference].last_error if a.reference in mail else None,
+            )
             for a in self.applications_
             if (user_id is None or a.user_id == user_id)
             and (hub_id is None or a.hub_id == hub_id)
@@ -121,7 +127,9 @@ class MemoryStore(Store):
             dataclasses.replace(m, **changes) if m.id == entry_id else m for m in self.mail
         ]
 
-    async def mark_sent(self, entry_id: int, at: dt.datetime) -> None:
+    async def mark_sent(
+        self, entry_id: int, at: dt.datetime, results: tuple[RecipientResult, ...] = ()
+    ) -> None:
         entry = next(m for m in self.mail if m.id == entry_id)
         self._update(
             entry_id,
@@ -130,10 +138,15 @@ class MemoryStore(Store):
             attempts=entry.attempts + 1,
             last_error=None,
             next_attempt_at=None,
+            results=results,
         )
 
     async def mark_attempt_failed(
-        self, entry_id: int, error: str, next_attempt_at: dt.datetime | None
+        self,
+        entry_id: int,
+        error: str,
+        next_attempt_at: dt.datetime | None,
+        results: tuple[RecipientResult, ...] = (),
     ) -> None:
         entry = next(m for m in self.mail if m.id == entry_id)
         if entry.status == PENDING:
@@ -143,6 +156,7 @@ class MemoryStore(Store):
                 last_error=error[:500],
                 next_attempt_at=next_attempt_at,
                 status=PENDING if next_attempt_at else FAILED,
+                results=results or entry.results,
             )
 
     async def replace_mail(self, entry_id: int, mail: OutgoingMail) -> None:

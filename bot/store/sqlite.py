@@ -28,6 +28,7 @@ from bot.store.base import (
     SENT,
     OutboxEntry,
     OutgoingMail,
+    RecipientResult,
     Store,
     Submission,
     SubmittedApplication,
@@ -40,6 +41,7 @@ logger = logging.getLogger(__name__)
 
 SESSION_CACHE_SIZE = 20_000
 
+# Version 1 of the schema.  Later changes are appended to MIGRATIONS, never edited in place.
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
     user_id TEXT PRIMARY KEY,
@@ -81,6 +83,24 @@ CREATE TABLE IF NOT EXISTS unanswered (
 );
 """
 
+# The schema's history: MIGRATIONS[n] takes a database from ``PRAGMA user_version`` n to
+# n + 1, in one transaction with the version bump.  Version 1 is idempotent (CREATE IF NOT
+# EXISTS), so a database made before versions existed (user_version 0) joins the history
+# safely.  To change the schema, append a script; never edit one that has shipped.
+MIGRATIONS: tuple[str, ...] = (
+    SCHEMA,
+    # 2: what the mail server said per recipient (JSON list of RecipientResult).
+    "ALTER TABLE outbox ADD COLUMN results TEXT;",
+)
+
+
+def _results_json(results: tuple[RecipientResult, ...]) -> str | None:
+    return json.dumps([r.as_json() for r in results]) if results else None
+
+
+def _results(raw: str | None) -> tuple[RecipientResult, ...]:
+    return tuple(RecipientResult.from_json(r) for r in json.loads(raw)) if raw else ()
+
 
 def _iso(value: dt.datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
@@ -100,6 +120,20 @@ def _mail_columns(mail: OutgoingMail) -> tuple[Any, ...]:
 
 def _time(value: str | None) -> dt.datetime | None:
     return dt.datetime.fromisoformat(value) if value else None
+
+
+async def _migrate(connection: aiosqlite.Connection) -> None:
+    rows = await connection.execute_fetchall("PRAGMA user_version")
+    version = int(next(iter(rows))[0])
+    for target in range(version + 1, len(MIGRATIONS) + 1):
+        try:
+            await connection.executescript(
+                f"BEGIN IMMEDIATE;\n{MIGRATIONS[target - 1]}\nPRAGMA user_version = {target};\nCOMMIT;"
+            )
+        except BaseException:
+            if connection.in_transaction:
+                await connection.execute("ROLLBACK")
+            raise
 
 
 class SqliteStore(Store):
@@ -124,7 +158,7 @@ class SqliteStore(Store):
             await connection.execute("PRAGMA journal_mode=WAL")
             await connection.execute("PRAGMA synchronous=NORMAL")
             await connection.execute("PRAGMA busy_timeout=5000")
-            await connection.executescript(SCHEMA)
+            await _migrate(connection)
         except aiosqlite.Error as exc:
             raise StoreError(f"cannot open the database {path}: {exc}") from exc
         return cls(connection, path)
@@ -275,8 +309,10 @@ class SqliteStore(Store):
         where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
         rows = await self._all(
             "SELECT a.reference, a.user_id, a.hub_id, a.submitted_at, a.answers, "
-            "(SELECT o.status FROM outbox o WHERE o.reference = a.reference ORDER BY o.id DESC LIMIT 1) "
-            f"FROM applications a {where} ORDER BY a.submitted_at, a.year, a.sequence",
+            "o.status, o.results, o.last_error "
+            "FROM applications a LEFT JOIN outbox o ON o.id = "
+            "(SELECT MAX(id) FROM outbox WHERE reference = a.reference) "
+            f"{where} ORDER BY a.submitted_at, a.year, a.sequence",
             tuple(params),
         )
         return [
@@ -287,6 +323,8 @@ class SqliteStore(Store):
                 submitted_at=dt.datetime.fromisoformat(r[3]),
                 answers=json.loads(r[4]),
                 delivery=r[5],
+                delivery_results=_results(r[6]),
+                delivery_error=r[7],
             )
             for r in rows
         ]
@@ -310,7 +348,7 @@ class SqliteStore(Store):
 
     _OUTBOX_COLUMNS = (
         "id, reference, message_id, sender, recipients, data, status, attempts, last_error,"
-        " next_attempt_at, created_at, sent_at"
+        " next_attempt_at, created_at, sent_at, results"
     )
 
     @staticmethod
@@ -328,6 +366,7 @@ class SqliteStore(Store):
             next_attempt_at=_time(row[9]),
             created_at=dt.datetime.fromisoformat(row[10]),
             sent_at=_time(row[11]),
+            results=_results(row[12]),
         )
 
     async def outbox(self, *, statuses: tuple[str, ...] | None = None) -> list[OutboxEntry]:
@@ -349,25 +388,32 @@ class SqliteStore(Store):
         )
         return [self._entry(r) for r in rows]
 
-    async def mark_sent(self, entry_id: int, at: dt.datetime) -> None:
+    async def mark_sent(
+        self, entry_id: int, at: dt.datetime, results: tuple[RecipientResult, ...] = ()
+    ) -> None:
         async with self._lock:
             await self._db.execute(
                 "UPDATE outbox SET status = ?, sent_at = ?, attempts = attempts + 1, last_error = NULL,"
-                " next_attempt_at = NULL WHERE id = ?",
-                (SENT, at.isoformat(), entry_id),
+                " next_attempt_at = NULL, results = ? WHERE id = ?",
+                (SENT, at.isoformat(), _results_json(results), entry_id),
             )
 
     async def mark_attempt_failed(
-        self, entry_id: int, error: str, next_attempt_at: dt.datetime | None
+        self,
+        entry_id: int,
+        error: str,
+        next_attempt_at: dt.datetime | None,
+        results: tuple[RecipientResult, ...] = (),
     ) -> None:
         async with self._lock:
             await self._db.execute(
                 "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?,"
-                " status = ? WHERE id = ? AND status = ?",
+                " status = ?, results = COALESCE(?, results) WHERE id = ? AND status = ?",
                 (
                     error[:500],
                     _iso(next_attempt_at),
                     PENDING if next_attempt_at else FAILED,
+                    _results_json(results),
                     entry_id,
                     PENDING,
                 ),
