@@ -10,6 +10,7 @@
     python -m bot outbox [retry]                 queued emails to hubs; retry sends pending now
     python -m bot export --hub ID [--format csv|json] [--since YYYY-MM-DD]
     python -m bot run                            Telegram (long polling, or webhook with WEBHOOK_URL)
+    python -m bot web                            the web chat (WEB_HOST:WEB_PORT, default 127.0.0.1:8080)
 
 Settings come from the environment (see README.md); nothing here reads secrets from
 arguments, so none end up in shell history.
@@ -253,6 +254,12 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     return run_telegram(settings)
 
 
+def cmd_web(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.channels.web import run_web
+
+    return run_web(settings)
+
+
 def cmd_default(args: argparse.Namespace, settings: Settings) -> int:
     if settings.telegram_token:
         return cmd_run(args, settings)
@@ -270,6 +277,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "outbox": cmd_outbox,
     "export": cmd_export,
     "run": cmd_run,
+    "web": cmd_web,
 }
 
 
@@ -304,6 +312,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--since", type=_date_arg, help="only applications submitted on/after YYYY-MM-DD"
     )
     sub.add_parser("run", help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
+    sub.add_parser("web", help="serve the web chat (WEB_HOST, WEB_PORT)")
     return parser
 
 
@@ -317,7 +326,7 @@ def _date_arg(value: str) -> dt.date:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # A service logs what it does; a terminal conversation shows only what needs attention.
-    service = args.command == "run" or (
+    service = args.command in ("run", "web") or (
         args.command is None and os.environ.get("TELEGRAM_BOT_TOKEN")
     )
     _configure_logging(logging.INFO if service else logging.WARNING)

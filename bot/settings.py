@@ -24,6 +24,9 @@ DEFAULT_SHUTDOWN_GRACE_SECONDS = 5.0
 DEFAULT_WEBHOOK_LISTEN = "0.0.0.0"
 DEFAULT_WEBHOOK_PORT = 8443
 DEFAULT_TELEGRAM_HTTP = "aiohttp"
+DEFAULT_WEB_HOST = "127.0.0.1"
+DEFAULT_WEB_PORT = 8080
+DEFAULT_WEB_ADDRESS_RATE = 600  # messages a minute from one network address
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool:
@@ -81,6 +84,29 @@ def parse_staff(raw: str) -> dict[int, str | None]:
     return staff
 
 
+def parse_origins(raw: str, name: str = "WEB_ALLOWED_ORIGINS") -> tuple[str, ...]:
+    """``"https://a.example, http://localhost:8000"`` -> normalised origins (no wildcard:
+    every site that may embed the chat is named)."""
+    origins: list[str] = []
+    for part in raw.replace(";", ",").replace(" ", ",").split(","):
+        part = part.strip().rstrip("/")
+        if not part:
+            continue
+        scheme, sep, host = part.partition("://")
+        if (
+            scheme.lower() not in ("http", "https")
+            or not sep
+            or not host
+            or any(c in host for c in "/?#*@")
+        ):
+            raise ConfigError(
+                f"{name}: {part!r} is not an origin like https://www.example-hub.org "
+                "(scheme and host, optional port, no path or wildcard)"
+            )
+        origins.append(f"{scheme.lower()}://{host.lower()}")
+    return tuple(dict.fromkeys(origins))
+
+
 @dataclass(frozen=True)
 class SmtpSettings:
     host: str
@@ -114,6 +140,11 @@ class Settings:
     shutdown_grace_seconds: float = DEFAULT_SHUTDOWN_GRACE_SECONDS
     telegram_http: str = DEFAULT_TELEGRAM_HTTP  # the Bot API HTTP client: aiohttp or httpx
     telegram_proxy: str | None = None
+    web_host: str = DEFAULT_WEB_HOST
+    web_port: int = DEFAULT_WEB_PORT
+    web_allowed_origins: tuple[str, ...] = ()
+    web_public_url: str | None = None
+    web_address_rate: int = DEFAULT_WEB_ADDRESS_RATE
 
     @property
     def db_path(self) -> Path:
@@ -181,4 +212,13 @@ class Settings:
             staff=parse_staff(env.get("STAFF_TELEGRAM_IDS", "")),
             telegram_http=telegram_http,
             telegram_proxy=env.get("TELEGRAM_PROXY", "").strip() or None,
+            web_host=env.get("WEB_HOST", "").strip() or DEFAULT_WEB_HOST,
+            web_port=_int(env, "WEB_PORT", DEFAULT_WEB_PORT),
+            web_allowed_origins=parse_origins(env.get("WEB_ALLOWED_ORIGINS", "")),
+            web_public_url=(
+                public[0].rstrip("/")
+                if (public := parse_origins(env.get("WEB_PUBLIC_URL", ""), "WEB_PUBLIC_URL"))
+                else None
+            ),
+            web_address_rate=_int(env, "WEB_ADDRESS_RATE", DEFAULT_WEB_ADDRESS_RATE),
         )

@@ -108,6 +108,17 @@ class OutboxEntry:
 
 
 @dataclass(frozen=True)
+class TranscriptEntry:
+    """One message of a conversation as a channel showed it, kept so a channel without
+    its own history (the web page) can show the conversation again after a reload.
+    ``body`` is the channel's own JSON; ``seq`` increases with every entry stored."""
+
+    seq: int
+    role: str  # "user" or "assistant"
+    body: str
+
+
+@dataclass(frozen=True)
 class UnansweredQuestion:
     question: str
     score: int
@@ -141,7 +152,18 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def forget(self, user_id: str) -> None:
-        """Delete the user's session and drafts (submitted applications belong to the hub)."""
+        """Delete the user's session, drafts and transcript (submitted applications belong
+        to the hub)."""
+
+    @abc.abstractmethod
+    async def append_transcript(self, user_id: str, entries: list[tuple[str, str]]) -> int:
+        """Store ``(role, body)`` messages in one write; returns the last entry's seq."""
+
+    @abc.abstractmethod
+    async def transcript(
+        self, user_id: str, *, after: int = 0, limit: int = 500
+    ) -> list[TranscriptEntry]:
+        """The user's most recent ``limit`` entries with seq > ``after``, oldest first."""
 
     @abc.abstractmethod
     async def applications(

@@ -20,6 +20,7 @@ from bot.store.base import (
     Store,
     Submission,
     SubmittedApplication,
+    TranscriptEntry,
     UnansweredQuestion,
     make_reference,
     utcnow,
@@ -32,6 +33,8 @@ class MemoryStore(Store):
         self.applications_: list[SubmittedApplication] = []
         self.mail: list[OutboxEntry] = []
         self.questions: list[UnansweredQuestion] = []
+        self.transcripts: dict[str, list[tuple[TranscriptEntry, dt.datetime]]] = {}
+        self._seq = 0
 
     async def load_session(self, user_id: str) -> Session | None:
         stored = self.sessions.get(user_id)
@@ -88,6 +91,21 @@ class MemoryStore(Store):
 
     async def forget(self, user_id: str) -> None:
         self.sessions.pop(user_id, None)
+        self.transcripts.pop(user_id, None)
+
+    async def append_transcript(self, user_id: str, entries: list[tuple[str, str]]) -> int:
+        now = utcnow()
+        kept = self.transcripts.setdefault(user_id, [])
+        for role, body in entries:
+            self._seq += 1
+            kept.append((TranscriptEntry(self._seq, role, body), now))
+        return self._seq if entries else 0
+
+    async def transcript(
+        self, user_id: str, *, after: int = 0, limit: int = 500
+    ) -> list[TranscriptEntry]:
+        entries = [e for e, _ in self.transcripts.get(user_id, []) if e.seq > after]
+        return entries[-limit:] if limit > 0 else []
 
     async def applications(
         self, *, user_id: str | None = None, hub_id: str | None = None, since: dt.date | None = None
@@ -182,6 +200,11 @@ class MemoryStore(Store):
         }
         unsent = {m.reference for m in self.mail if m.status != SENT}
         self.applications_ = [a for a in self.applications_ if a.reference not in old - unsent]
+        self.transcripts = {
+            user: kept
+            for user, entries in self.transcripts.items()
+            if (kept := [(e, at) for e, at in entries if at >= now - DRAFT_RETENTION])
+        }
         return before - len(self.sessions)
 
     async def stats(self) -> dict[str, int]:

@@ -32,6 +32,7 @@ from bot.store.base import (
     Store,
     Submission,
     SubmittedApplication,
+    TranscriptEntry,
     UnansweredQuestion,
     make_reference,
     utcnow,
@@ -75,6 +76,14 @@ CREATE TABLE IF NOT EXISTS outbox (
     sent_at TEXT
 );
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (status, next_attempt_at);
+CREATE TABLE IF NOT EXISTS transcript (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id TEXT NOT NULL,
+    role TEXT NOT NULL,
+    body TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS transcript_user ON transcript (user_id, seq);
 CREATE TABLE IF NOT EXISTS unanswered (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     question TEXT NOT NULL,
@@ -285,7 +294,40 @@ class SqliteStore(Store):
     async def forget(self, user_id: str) -> None:
         async with self._lock:
             self._sessions.pop(user_id, None)
-            await self._db.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
+            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                await self._db.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
+                await self._db.execute("DELETE FROM transcript WHERE user_id = ?", (user_id,))
+                await self._db.execute("COMMIT")
+            except BaseException:
+                await self._db.execute("ROLLBACK")
+                raise
+
+    # -- transcripts ---------------------------------------------------------------------
+
+    async def append_transcript(self, user_id: str, entries: list[tuple[str, str]]) -> int:
+        if not entries:
+            return 0
+        now = utcnow().isoformat()
+        # One multi-row INSERT: a turn's messages are stored together or not at all.
+        values = ", ".join("(?, ?, ?, ?)" for _ in entries)
+        params = [p for role, body in entries for p in (user_id, role, body, now)]
+        async with self._lock:
+            await self._db.execute(
+                f"INSERT INTO transcript (user_id, role, body, at) VALUES {values}", params
+            )
+            row = await self._one_in_transaction("SELECT last_insert_rowid()")
+        return int(row[0])
+
+    async def transcript(
+        self, user_id: str, *, after: int = 0, limit: int = 500
+    ) -> list[TranscriptEntry]:
+        rows = await self._all(
+            "SELECT seq, role, body FROM transcript WHERE user_id = ? AND seq > ?"
+            " ORDER BY seq DESC LIMIT ?",
+            (user_id, after, limit),
+        )
+        return [TranscriptEntry(int(r[0]), r[1], r[2]) for r in reversed(rows)]
 
     # -- applications --------------------------------------------------------------------
 
@@ -451,6 +493,7 @@ class SqliteStore(Store):
                     now - APPLICATION_RETENTION,
                 ),
                 ("DELETE FROM unanswered WHERE asked_at < ?", now - APPLICATION_RETENTION),
+                ("DELETE FROM transcript WHERE at < ?", now - DRAFT_RETENTION),
             ):
                 cursor = await self._db.execute(sql, (cutoff.isoformat(),))
                 removed += max(cursor.rowcount, 0)

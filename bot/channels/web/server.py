@@ -1,0 +1,433 @@
+"""The web channel: an aiohttp server in front of the :class:`~bot.assistant.Assistant`.
+
+The page (``static/``) is plain HTML, CSS and one script, served from here: no CDN, no
+build step.  It talks to two JSON endpoints:
+
+- ``GET api/history?after=SEQ``: the conversation so far (a new visitor is greeted);
+- ``POST api/message`` ``{"text", "label"?, "field"?, "id"?, "after"?}``: one message in,
+  every transcript entry after ``after`` out (so a second tab catches up too).
+
+A browser is known by a random token in an HttpOnly, SameSite cookie; the assistant sees
+only a hash of it (``web:<hash>``), so the database holds nothing that could be replayed
+as a cookie.  Every message shown is kept in the store's transcript, which is what a
+reload or a restarted server shows again.
+
+Safety: a Content-Security-Policy with no inline script and ``frame-ancestors`` limited to
+``WEB_ALLOWED_ORIGINS``; POSTs must come from the chat's own origin with a JSON body of
+bounded size; per-session and per-address rate limits answer with a clear message;
+nothing but a fixed sentence reaches the page when something breaks, and the access log
+records method, path, status and time only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import math
+import re
+import secrets
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
+from aiohttp.typedefs import Handler
+
+from bot.assistant import Assistant, Incoming
+from bot.channels.web.limits import RateLimiter
+from bot.flows.validators import MAX_ANSWER_CHARS
+from bot.replies import Reply
+from bot.session import Session
+from bot.settings import DEFAULT_WEB_ADDRESS_RATE, Settings
+from bot.store.base import Store, TranscriptEntry
+
+logger = logging.getLogger(__name__)
+
+COOKIE = "mh_chat"
+COOKIE_MAX_AGE = 90 * 24 * 3600  # as long as a draft is kept
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")
+_MESSAGE_ID = re.compile(r"[A-Za-z0-9-]{8,64}")
+# Longer than any answer the form takes, so the assistant's own "that is N characters"
+# reply explains the limit; beyond this the server refuses before reading further.
+MAX_TEXT_CHARS = MAX_ANSWER_CHARS + 1000
+MAX_BODY_BYTES = 4 * MAX_TEXT_CHARS + 1024
+HISTORY_LIMIT = 400
+SESSION_RATE = (40, 20)  # messages a minute, burst, for one browser
+USER, ASSISTANT = "user", "assistant"
+
+SORRY = (
+    "Sorry, something went wrong on my side. Everything you had answered is saved; "
+    "please send that again in a moment."
+)
+TOO_FAST = (
+    "You're sending messages faster than I can read them. Please wait {seconds} seconds "
+    "and send that again; nothing you had answered is lost."
+)
+TOO_LONG = (
+    "That message is too long for me to read ({length:,} characters). Please keep it under "
+    f"{MAX_TEXT_CHARS:,} characters."
+)
+REFUSED = "This request was refused: it did not come from the chat page."
+
+STATIC = resources.files("bot.channels.web") / "static"
+STATIC_TYPES = {
+    "chat.css": "text/css; charset=utf-8",
+    "chat.js": "text/javascript; charset=utf-8",
+    "embed.js": "text/javascript; charset=utf-8",
+    "favicon.svg": "image/svg+xml",
+}
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    allowed_origins: tuple[str, ...] = ()
+    public_url: str | None = None
+    address_rate: int = DEFAULT_WEB_ADDRESS_RATE
+    session_rate: tuple[int, int] = SESSION_RATE
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> WebConfig:
+        return cls(
+            allowed_origins=settings.web_allowed_origins,
+            public_url=settings.web_public_url,
+            address_rate=settings.web_address_rate,
+        )
+
+
+def user_id_for(token: str) -> str:
+    return "web:" + hashlib.sha256(token.encode("ascii")).hexdigest()[:40]
+
+
+def _is_forget(text: str) -> bool:
+    """The assistant's own reading of ``/forget`` (``/forget@bot`` and any case)."""
+    text = text.strip()
+    if not text.startswith("/"):
+        return False
+    word = text[1:].split(None, 1)[0] if text[1:].strip() else ""
+    return word.split("@", 1)[0].lower() == "forget"
+
+
+def _entry_json(entry: TranscriptEntry) -> dict[str, Any]:
+    try:
+        body = json.loads(entry.body)
+    except ValueError:
+        body = {}
+    if not isinstance(body, dict):
+        body = {}
+    return {
+        "seq": entry.seq,
+        "role": entry.role,
+        "text": str(body.get("text", "")),
+        "field": body.get("field"),
+        "flow": body.get("flow"),
+        "options": [
+            {"label": str(o.get("label", "")), "value": str(o.get("value", ""))}
+            for o in body.get("options") or []
+            if isinstance(o, dict)
+        ],
+    }
+
+
+class WebChat:
+    """The conversation side of the channel: text in, transcript entries out."""
+
+    def __init__(self, assistant: Assistant, store: Store) -> None:
+        self.assistant = assistant
+        self.store = store
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    def _lock(self, user_id: str) -> asyncio.Lock:
+        # One browser's tabs share a conversation: a turn's message and replies are stored
+        # together, never interleaved with the other tab's.
+        lock = self._locks.get(user_id)
+        if lock is None:
+            if len(self._locks) > 10_000:
+                self._locks = {k: v for k, v in self._locks.items() if v.locked()}
+            lock = self._locks[user_id] = asyncio.Lock()
+        return lock
+
+    async def _record(self, user_id: str, text: str | None, replies: list[Reply]) -> None:
+        entries = [(USER, json.dumps({"text": text}, ensure_ascii=False))] if text else []
+        entries += [(ASSISTANT, json.dumps(r.as_json(), ensure_ascii=False)) for r in replies]
+        await self.store.append_transcript(user_id, entries)
+
+    async def history(self, user_id: str, after: int = 0) -> list[dict[str, Any]]:
+        async with self._lock(user_id):
+            entries = await self.store.transcript(user_id, after=after, limit=HISTORY_LIMIT)
+            if after == 0 and await self._needs_greeting(user_id, entries):
+                await self._record(user_id, None, await self.assistant.greet(user_id))
+                entries = await self.store.transcript(user_id, after=after, limit=HISTORY_LIMIT)
+        return [_entry_json(e) for e in entries]
+
+    async def _needs_greeting(self, user_id: str, entries: list[TranscriptEntry]) -> bool:
+        """A new visitor, or a transcript that lags the session (the server stopped between
+        saving an answer and recording the replies): greet, which re-asks the question."""
+        if not entries:
+            return True
+        shown = next((_entry_json(e) for e in reversed(entries) if e.role == ASSISTANT), None)
+        session = await self.store.load_session(user_id) or Session()
+        state = session.current()
+        current = state.step if state is not None else None
+        return current is not None and (shown is None or shown["field"] != current)
+
+    async def send(
+        self,
+        user_id: str,
+        text: str,
+        *,
+        label: str | None = None,
+        for_field: str | None = None,
+        message_id: str | None = None,
+        after: int = 0,
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """Handle one message; returns the entries after ``after`` and whether the user's
+        data was forgotten (the page then starts afresh)."""
+        async with self._lock(user_id):
+            incoming = Incoming(
+                user_id,
+                text,
+                for_field=for_field,
+                update_key=f"web:{message_id}" if message_id else None,
+            )
+            replies = await self.assistant.handle(incoming)
+            if _is_forget(text):
+                await self.store.forget(user_id)
+                return [{"seq": 0, "role": ASSISTANT, **r.as_json()} for r in replies], True
+            await self._record(user_id, label or text, replies)
+            entries = await self.store.transcript(user_id, after=after, limit=HISTORY_LIMIT)
+        return [_entry_json(e) for e in entries], False
+
+
+# -- HTTP -------------------------------------------------------------------------------
+
+
+class QuietAccessLogger(AbstractAccessLogger):
+    """Method, path, status and time: no address, query, cookie or user agent."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        self.logger.info(
+            "%s %s %s %.1fms", request.method, request.path, response.status, time * 1000
+        )
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+class WebServer:
+    def __init__(self, chat: WebChat, config: WebConfig) -> None:
+        self.chat = chat
+        self.config = config
+        per_minute, burst = config.session_rate
+        self.session_limit = RateLimiter(per_minute, burst)
+        self.address_limit = RateLimiter(config.address_rate, max(20, config.address_rate // 4))
+        ancestors = " ".join(("'self'", *config.allowed_origins))
+        self.csp = (
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+            "connect-src 'self'; base-uri 'none'; form-action 'self'; "
+            f"frame-ancestors {ancestors}"
+        )
+        self._static: dict[str, bytes] = {}
+
+    # -- plumbing ----------------------------------------------------------------------
+
+    def own_origins(self, request: web.Request) -> set[str]:
+        origins = {f"{request.scheme}://{request.host}".lower()}
+        if self.config.public_url:
+            origins.add(self.config.public_url)
+        return origins
+
+    def _secure(self, request: web.Request) -> bool:
+        return request.secure or (self.config.public_url or "").startswith("https://")
+
+    def _token(self, request: web.Request) -> str | None:
+        token = request.cookies.get(COOKIE, "")
+        return token if _TOKEN.fullmatch(token) else None
+
+    def _set_cookie(
+        self, request: web.Request, response: web.StreamResponse, token: str, max_age: int
+    ) -> None:
+        attributes = f"Max-Age={max_age}; Path=/; HttpOnly; "
+        if self._secure(request):
+            # Served over HTTPS the chat may sit in a hub's page on another site: a
+            # partitioned cookie reaches it there, and only there.  (Written by hand:
+            # http.cookies knows "Partitioned" only from Python 3.14.)
+            attributes += "Secure; SameSite=None; Partitioned"
+        else:
+            attributes += "SameSite=Lax"
+        response.headers.add("Set-Cookie", f"{COOKIE}={token}; {attributes}")
+
+    @web.middleware
+    async def headers(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:
+            self._harden(request, exc)
+            raise
+        except Exception:
+            logger.exception("web request failed: %s %s", request.method, request.path)
+            response = web.json_response({"error": SORRY}, status=500)
+        self._harden(request, response)
+        return response
+
+    def _harden(self, request: web.Request, response: web.StreamResponse) -> None:
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers.setdefault("Content-Security-Policy", self.csp)
+        response.headers.setdefault("Cache-Control", "no-store")
+        response.headers["Server"] = "mathshub-assistant"
+        response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+        if request.path != "/embed.js":
+            response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
+
+    def _asset(self, name: str) -> bytes:
+        data = self._static.get(name)
+        if data is None:
+            data = self._static[name] = (STATIC / name).read_bytes()
+        return data
+
+    # -- pages ---------------------------------------------------------------------------
+
+    async def index(self, request: web.Request) -> web.StreamResponse:
+        return web.Response(
+            body=self._asset("index.html"),
+            content_type="text/html",
+            charset="utf-8",
+            headers={"Cache-Control": "no-cache"},
+        )
+
+    async def asset(self, request: web.Request) -> web.StreamResponse:
+        name = request.match_info["name"]
+        if name not in STATIC_TYPES:
+            raise web.HTTPNotFound()
+        if name == "embed.js" and not self._may_embed(request):
+            return web.Response(
+                status=403,
+                text="/* This site is not allowed to embed the Maths Hub chat. */",
+                content_type="text/javascript",
+            )
+        return web.Response(
+            body=self._asset(name),
+            headers={"Content-Type": STATIC_TYPES[name], "Cache-Control": "no-cache"},
+        )
+
+    def _may_embed(self, request: web.Request) -> bool:
+        """The embed script is for the configured sites; a page elsewhere gets a refusal.
+        (A page that sends no Referer is let through: the browser still enforces
+        ``frame-ancestors`` on the chat itself.)"""
+        referer = request.headers.get("Referer")
+        if not referer:
+            return True
+        origin = _origin(referer)
+        return origin in self.config.allowed_origins or origin in self.own_origins(request)
+
+    # -- API -----------------------------------------------------------------------------
+
+    def _limited(self, request: web.Request, token: str | None) -> web.Response | None:
+        wait = self.address_limit.take(request.remote or "?")
+        if not wait and token is not None:
+            wait = self.session_limit.take(token)
+        if not wait:
+            return None
+        seconds = max(1, math.ceil(wait))
+        return web.json_response(
+            {"error": TOO_FAST.format(seconds=seconds)},
+            status=429,
+            headers={"Retry-After": str(seconds)},
+        )
+
+    async def history(self, request: web.Request) -> web.StreamResponse:
+        token = self._token(request)
+        new = token is None
+        if token is None:
+            token = secrets.token_urlsafe(32)
+        if limited := self._limited(request, token):
+            return limited
+        try:
+            after = max(0, int(request.query.get("after", "0")))
+        except ValueError:
+            after = 0
+        messages = await self.chat.history(user_id_for(token), after)
+        response = web.json_response({"messages": messages, "fresh": new})
+        if new:
+            self._set_cookie(request, response, token, COOKIE_MAX_AGE)
+        return response
+
+    async def message(self, request: web.Request) -> web.StreamResponse:
+        origin = request.headers.get("Origin", "").lower()
+        if origin not in self.own_origins(request):
+            logger.warning("refused a POST from another origin")
+            return web.json_response({"error": REFUSED}, status=403)
+        if request.content_type != "application/json":
+            return web.json_response({"error": REFUSED}, status=415)
+        token = self._token(request)
+        new = token is None
+        if token is None:
+            token = secrets.token_urlsafe(32)
+        if limited := self._limited(request, token):
+            return limited
+        if (request.content_length or 0) > MAX_BODY_BYTES:
+            return web.json_response(
+                {"error": TOO_LONG.format(length=request.content_length or 0)}, status=413
+            )
+        try:
+            raw = await request.content.read(MAX_BODY_BYTES + 1)
+            if len(raw) > MAX_BODY_BYTES:
+                return web.json_response({"error": TOO_LONG.format(length=len(raw))}, status=413)
+            body = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            body = None
+        if not isinstance(body, dict) or not isinstance(body.get("text"), str):
+            return web.json_response({"error": "Please send your message as text."}, status=400)
+        text: str = body["text"]
+        if len(text) > MAX_TEXT_CHARS:
+            return web.json_response({"error": TOO_LONG.format(length=len(text))}, status=413)
+        label = body.get("label")
+        field = body.get("field")
+        message_id = body.get("id")
+        try:
+            after = max(0, int(body.get("after") or 0))
+        except (TypeError, ValueError):
+            after = 0
+        messages, forgot = await self.chat.send(
+            user_id_for(token),
+            text,
+            label=label[:300] if isinstance(label, str) and label else None,
+            for_field=field[:100] if isinstance(field, str) and field else None,
+            message_id=(
+                message_id
+                if isinstance(message_id, str) and _MESSAGE_ID.fullmatch(message_id)
+                else None
+            ),
+            after=after,
+        )
+        response = web.json_response({"messages": messages, "reset": forgot})
+        if forgot:
+            self._set_cookie(request, response, "", 0)
+        elif new:
+            self._set_cookie(request, response, token, COOKIE_MAX_AGE)
+        return response
+
+    def app(self) -> web.Application:
+        app = web.Application(middlewares=[self.headers], client_max_size=MAX_BODY_BYTES)
+        app.router.add_get("/", self.index)
+        app.router.add_get("/api/history", self.history)
+        app.router.add_post("/api/message", self.message)
+        app.router.add_get("/{name}", self.asset)
+        return app
+
+
+def create_app(
+    assistant: Assistant, store: Store, config: WebConfig | None = None
+) -> web.Application:
+    return WebServer(WebChat(assistant, store), config or WebConfig()).app()
+
+
+def static_dir() -> Path:
+    return Path(str(STATIC))
