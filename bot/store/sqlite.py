@@ -76,14 +76,6 @@ CREATE TABLE IF NOT EXISTS outbox (
     sent_at TEXT
 );
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (status, next_attempt_at);
-CREATE TABLE IF NOT EXISTS transcript (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    user_id TEXT NOT NULL,
-    role TEXT NOT NULL,
-    body TEXT NOT NULL,
-    at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS transcript_user ON transcript (user_id, seq);
 CREATE TABLE IF NOT EXISTS unanswered (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     question TEXT NOT NULL,
@@ -100,6 +92,17 @@ MIGRATIONS: tuple[str, ...] = (
     SCHEMA,
     # 2: what the mail server said per recipient (JSON list of RecipientResult).
     "ALTER TABLE outbox ADD COLUMN results TEXT;",
+    # 3: the messages a channel showed (the web chat shows them again after a reload).
+    """
+CREATE TABLE IF NOT EXISTS transcript (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id TEXT NOT NULL,
+    role TEXT NOT NULL,
+    body TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS transcript_user ON transcript (user_id, seq);
+""",
 )
 
 
