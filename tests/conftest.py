@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import subprocess
 import sys
@@ -18,7 +19,10 @@ from bot.store.sqlite import SqliteStore
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = dt.date(2026, 11, 23)
-EVAL_DIR = ROOT.parent / "shared" / "eval"
+# ../shared (the source documents and the full eval sets) sits beside a working copy but is
+# not part of the repository: tests use the small copies under tests/data, or skip.
+SHARED_DIR = ROOT.parent / "shared"
+EVAL_DIR = Path(__file__).resolve().parent / "data" / "eval"
 
 # Valid answers for every EoI field, in form order (the console accepts labels or values).
 EOI_ANSWERS: list[tuple[str, str]] = [
@@ -54,9 +58,15 @@ EOI_ANSWERS: list[tuple[str, str]] = [
 ]
 
 
+@functools.cache
+def shared_knowledge() -> Knowledge:
+    """The shipped knowledge base, loaded once per test process (it is never modified)."""
+    return load_knowledge(ROOT / "knowledge", ROOT / "flows")
+
+
 @pytest.fixture(scope="session")
 def knowledge() -> Knowledge:
-    return load_knowledge(ROOT / "knowledge", ROOT / "flows")
+    return shared_knowledge()
 
 
 @pytest.fixture
