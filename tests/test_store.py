@@ -1,14 +1,17 @@
-"""The SQLite store on a real file: atomic commits, references, retention, the session cache."""
+"""The SQLite store on a real file (atomic commits, references, retention, the session
+cache), and the promises the in-memory fake must keep the same way."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from bot.session import FlowState, Session
-from bot.store.base import OutgoingMail, Submission, SubmittedApplication, utcnow
+from bot.store.base import OutgoingMail, Store, Submission, SubmittedApplication, utcnow
+from bot.store.memory import MemoryStore
 from bot.store.sqlite import SqliteStore
 
 
@@ -80,3 +83,41 @@ async def test_forget_removes_the_session(store: SqliteStore) -> None:
     await store.commit("u", _session("school_urn"))
     await store.forget("u")
     assert await store.load_session("u") is None
+
+
+@pytest.fixture(params=["sqlite", "memory"])
+async def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    """The real store and the fake the other tests use: both must keep the same promises."""
+    if request.param == "memory":
+        yield MemoryStore()
+        return
+    db = await SqliteStore.open(tmp_path / "contract.sqlite3")
+    yield db
+    await db.close()
+
+
+async def test_purge_deletes_exactly_what_the_privacy_notice_says(any_store: Store) -> None:
+    store = any_store
+    now = utcnow()
+    await store.commit("draft", _session("school_urn"))
+    sent = await store.commit("a", Session(), submission=Submission("enigma", {"k": "v"}, _mail))
+    unsent = await store.commit("b", Session(), submission=Submission("enigma", {"k": "v"}, _mail))
+    assert sent is not None and unsent is not None
+    (entry, _) = await store.outbox()
+    await store.mark_sent(entry.id, now)
+    await store.record_unanswered("pizza in Leeds?", 3)
+
+    assert await store.purge(now + dt.timedelta(days=89)) == 0
+    assert await store.load_session("draft") is not None
+
+    # After 90 days the draft (and the submitters' sessions) go; applications stay a year.
+    assert await store.purge(now + dt.timedelta(days=91)) == 3
+    assert await store.load_session("draft") is None
+    assert len(await store.applications()) == 2 and len(await store.unanswered()) == 1
+
+    # After a year: the delivered application and its sent email go, and old questions;
+    # an application whose email never left stays until someone has dealt with it.
+    assert await store.purge(now + dt.timedelta(days=366)) == 3
+    assert [a.reference for a in await store.applications()] == [unsent.reference]
+    assert [e.reference for e in await store.outbox()] == [unsent.reference]
+    assert await store.unanswered() == []

@@ -193,19 +193,30 @@ class MemoryStore(Store):
             )
 
     async def purge(self, now: dt.datetime) -> int:
-        before = len(self.sessions)
+        # The same rows as SqliteStore.purge, counted the same way.
+        before = self._rows()
         self.sessions = {k: v for k, v in self.sessions.items() if v[1] >= now - DRAFT_RETENTION}
         old = {
             a.reference for a in self.applications_ if a.submitted_at < now - APPLICATION_RETENTION
         }
-        unsent = {m.reference for m in self.mail if m.status != SENT}
-        self.applications_ = [a for a in self.applications_ if a.reference not in old - unsent]
+        self.mail = [m for m in self.mail if not (m.status == SENT and m.reference in old)]
+        mailed = {m.reference for m in self.mail}
+        self.applications_ = [
+            a for a in self.applications_ if a.reference not in old or a.reference in mailed
+        ]
+        self.questions = [q for q in self.questions if q.asked_at >= now - APPLICATION_RETENTION]
         self.transcripts = {
             user: kept
             for user, entries in self.transcripts.items()
             if (kept := [(e, at) for e, at in entries if at >= now - DRAFT_RETENTION])
         }
-        return before - len(self.sessions)
+        return before - self._rows()
+
+    def _rows(self) -> int:
+        transcript = sum(len(entries) for entries in self.transcripts.values())
+        return (
+            len(self.sessions) + len(self.applications_) + len(self.mail) + len(self.questions)
+        ) + transcript
 
     async def stats(self) -> dict[str, int]:
         out = {
