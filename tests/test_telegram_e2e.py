@@ -197,9 +197,8 @@ async def test_whole_eoi_through_telegram_is_stored_with_its_email(
         c for c in api.calls if "_error" in c.params and c.method != "editMessageReplyMarkup"
     ]
     await bot.stop()  # the sender delivers (or leaves pending) before close
-    mail_dir = tmp_path / "data" / "mail"
-    if mail_dir.exists():
-        assert any(mail_dir.iterdir())
+    (eml,) = (tmp_path / "data" / "mail").glob("*.eml")  # no SMTP server set: one .eml file
+    assert apps[0].reference in eml.read_text(encoding="utf-8")
 
 
 async def test_sticker_and_photo_mid_form_keep_the_step(bot: RunningBot, api: FakeBotApi) -> None:
@@ -433,10 +432,25 @@ async def test_the_token_never_appears_in_logs(
     assert api.token not in caplog.text
 
 
+class RecordingLimiter(AIORateLimiter):
+    """PTB's limiter, noting each Bot API method that went through it."""
+
+    def __init__(self) -> None:
+        super().__init__(max_retries=1)
+        self.endpoints: list[str] = []
+
+    async def process_request(self, *args: Any, **kwargs: Any) -> Any:
+        self.endpoints.append(kwargs["endpoint"])
+        return await super().process_request(*args, **kwargs)
+
+
 async def test_rate_limiter_and_custom_limits_build(api: FakeBotApi, tmp_path: Path) -> None:
     settings = make_settings(tmp_path, api)
-    async with RunningBot(api, settings, rate_limiter=AIORateLimiter(max_retries=1)) as bot:
+    limiter = RecordingLimiter()
+    async with RunningBot(api, settings, rate_limiter=limiter) as bot:
         assert "Hello!" in texts(await bot.say(USER, "/start"))
+    # The limiter given is the one every request went through.
+    assert "sendMessage" in limiter.endpoints
 
 
 # -- webhook --------------------------------------------------------------------------------------
