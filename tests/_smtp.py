@@ -182,6 +182,15 @@ def parse(data: bytes) -> EmailMessage:
     return message
 
 
+def mail_body(message: EmailMessage, subtype: str) -> str:
+    """The message's ``text/plain`` or ``text/html`` body (failing if it has none)."""
+    part = message.get_body((subtype,))
+    assert part is not None, f"no text/{subtype} body"
+    content = part.get_content()
+    assert isinstance(content, str)
+    return content
+
+
 async def submit(assistant: Assistant, user: str = "u1", **overrides: str) -> str:
     """Fill in and submit the EoI through the real assistant; returns the reference."""
     answers = dict(ANSWERS) | overrides

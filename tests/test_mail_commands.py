@@ -21,7 +21,17 @@ import pytest
 
 from bot.mail.commands import export_command, outbox_command
 from bot.services import open_services
-from tests._smtp import ANSWERS, FORM_ORDER, HUB, ROOT, TODAY, SmtpServer, mail_settings, submit
+from tests._smtp import (
+    ANSWERS,
+    FORM_ORDER,
+    HUB,
+    ROOT,
+    TODAY,
+    SmtpServer,
+    mail_body,
+    mail_settings,
+    submit,
+)
 from tests.conftest import PYTHON, run_bot
 
 
@@ -60,9 +70,9 @@ def test_the_console_writes_an_eml_file_by_default(console_submission: dict[str,
     assert len(message["Cc"].addresses) == 4
     assert str(message["Reply-To"]) == "Sam Patel <s.patel@denbigh.example.org>"
     assert message["Subject"].endswith("Denbigh School (EOI-2026-0001)")
-    assert "Head of department statement" in message.get_body(("plain",)).get_content()
-    assert "&lt;Alex&gt;" in message.get_body(("html",)).get_content()
-    names = sorted(p.get_filename() for p in message.iter_attachments())
+    assert "Head of department statement" in mail_body(message, "plain")
+    assert "&lt;Alex&gt;" in mail_body(message, "html")
+    names = sorted(str(p.get_filename()) for p in message.iter_attachments())
     assert names == ["application.csv", "application.json"]
     assert not list(mail_dir.glob(".*"))  # no temporary files left behind
 

@@ -16,7 +16,7 @@ from bot.mail.compose import Composer
 from bot.mail.headers import address, header_text
 from bot.store.base import SubmittedApplication
 from bot.store.memory import MemoryStore
-from tests._smtp import ANSWERS, FORM_ORDER, HUB, ROOT, TODAY, parse, submit
+from tests._smtp import ANSWERS, FORM_ORDER, HUB, ROOT, TODAY, mail_body, parse, submit
 
 SUBMITTED = dt.datetime(2026, 11, 23, 14, 2, 5, tzinfo=dt.UTC)
 FROM = "Maths Hub assistant <assistant@assistant.example.org>"
@@ -133,8 +133,8 @@ def test_text_and_html_follow_the_form_sections_and_order(
     composer: Composer, knowledge: Knowledge
 ) -> None:
     message = parse(composer(application()).data)
-    text = message.get_body(("plain",)).get_content()
-    html = message.get_body(("html",)).get_content()
+    text = mail_body(message, "plain")
+    html = mail_body(message, "html")
     sections = [
         "School details",
         "Mastery Advocate — Teacher 1",
@@ -165,10 +165,10 @@ def test_every_applicant_value_is_escaped_in_html(composer: Composer) -> None:
     hostile = '<script>alert("x")</script> & <img src=x onerror=alert(1)>'
     fields = [f for f in FORM_ORDER if not f.endswith("email") and f != "maths_hub"]
     app = application(**dict.fromkeys(fields, hostile))
-    html = parse(composer(app).data).get_body(("html",)).get_content()
+    html = mail_body(parse(composer(app).data), "html")
     assert "<script>" not in html and "<img" not in html
     assert html.count("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp;") >= len(fields) - 2
-    text = parse(composer(app).data).get_body(("plain",)).get_content()
+    text = mail_body(parse(composer(app).data), "plain")
     assert hostile in text  # the text part shows exactly what was typed
 
 
@@ -248,7 +248,7 @@ def test_no_applicant_text_can_add_or_change_a_header(
     # A bad address is left out of the headers and the envelope; the body still shows it.
     if field_id.endswith("email"):
         assert len(mail.recipients) == 4
-        text = message.get_body(("plain",)).get_content()
+        text = mail_body(message, "plain")
         assert "someone@denbigh.example.org" in text
 
 

@@ -20,7 +20,7 @@ from bot.mail.smtp import SmtpTransport
 from bot.services import Services, open_services
 from bot.session import Session
 from bot.settings import SmtpSettings
-from bot.store.base import Submission
+from bot.store.base import OutboxEntry, Submission
 from bot.store.sqlite import SqliteStore
 from tests._smtp import (
     ANSWERS,
@@ -29,6 +29,7 @@ from tests._smtp import (
     ROOT,
     SmtpServer,
     contacts_file,
+    mail_body,
     submit,
 )
 
@@ -63,10 +64,10 @@ async def eventually(check: Callable[[], object], within: float = 5.0) -> None:
 
 
 async def until_stored(
-    services: Services, check: Callable[[list[object]], bool], within: float = 5.0
+    services: Services, check: Callable[[list[OutboxEntry]], bool], within: float = 5.0
 ) -> None:
     deadline = time.monotonic() + within
-    while not check(list(await services.store.outbox())):
+    while not check(await services.store.outbox()):
         assert time.monotonic() < deadline, await services.store.outbox()
         await asyncio.sleep(0.02)
 
@@ -97,8 +98,8 @@ async def test_a_submission_reaches_the_hub_with_everything(
         f"Denbigh School ({reference})"
     )
     assert message["Message-ID"].startswith(f"<{reference}.")
-    text = message.get_body(("plain",)).get_content()
-    html = message.get_body(("html",)).get_content()
+    text = mail_body(message, "plain")
+    html = mail_body(message, "html")
     for body in (text, html):
         assert reference in body and "Confirmation of school commitment" in body
         assert "2027/28" in body  # the academic year, derived from the submission date
@@ -131,7 +132,7 @@ async def test_server_down_at_submission_then_delivered_exactly_once(
         started = time.monotonic()
         reference = await submit(services.assistant)
         assert time.monotonic() - started < 5  # the applicant never waits on the server
-        await until_stored(services, lambda rows: rows and rows[0].attempts >= 1)
+        await until_stored(services, lambda rows: bool(rows) and rows[0].attempts >= 1)
         (entry,) = await services.store.outbox()
         assert entry.reference == reference and entry.status == "pending"
         assert entry.last_error and "cannot reach smtp://127.0.0.1" in entry.last_error
@@ -184,7 +185,7 @@ async def test_close_gives_pending_mail_a_grace_period(
     settings = down_server.settings(tmp_path, hub_contacts_file=contacts_file(tmp_path))
     services = await open_services(settings)
     await submit(services.assistant)
-    await until_stored(services, lambda rows: rows and rows[0].attempts >= 1)
+    await until_stored(services, lambda rows: bool(rows) and rows[0].attempts >= 1)
     down_server.start()  # back up, but the next scheduled attempt is 30 s away
     await services.close()  # an applicant closing the terminal: delivered on the way out
     assert len(down_server.messages) == 1
@@ -222,7 +223,7 @@ async def test_the_background_sender_retries_with_growing_delays(
 async def test_a_temporary_refusal_is_retried(server: SmtpServer, services: Services) -> None:
     server.recorder.fail_data = "451 4.3.0 Try again later"
     await submit(services.assistant)
-    await until_stored(services, lambda rows: rows and rows[0].attempts >= 1)
+    await until_stored(services, lambda rows: bool(rows) and rows[0].attempts >= 1)
     (entry,) = await services.store.outbox()
     assert entry.status == "pending" and entry.last_error is not None
     assert "451" in entry.last_error
@@ -236,7 +237,7 @@ async def test_a_permanent_refusal_fails_and_retry_revives_it(
 ) -> None:
     server.recorder.refuse_rcpt = "550 5.1.1 No such mailbox"
     await submit(services.assistant)
-    await until_stored(services, lambda rows: rows and rows[0].status == "failed")
+    await until_stored(services, lambda rows: bool(rows) and rows[0].status == "failed")
     (entry,) = await services.store.outbox()
     assert entry.attempts == 1 and entry.last_error and "550" in entry.last_error
     status = await services.assistant.handle(Incoming("u1", "/status"))
