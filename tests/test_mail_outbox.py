@@ -13,7 +13,7 @@ from bot.mail.lock import DeliveryLock, LockBusy
 from bot.mail.memory import MemoryTransport
 from bot.mail.outbox import OutboxSender
 from bot.session import Session
-from bot.store.base import OutgoingMail, Submission, SubmittedApplication
+from bot.store.base import OutgoingMail, RecipientResult, Submission, SubmittedApplication
 from bot.store.memory import MemoryStore
 
 
@@ -94,7 +94,7 @@ async def test_an_unreachable_server_is_contacted_once_per_pass() -> None:
 
 
 class Broken(Transport):
-    async def send(self, envelope: Envelope) -> None:
+    async def send(self, envelope: Envelope) -> tuple[RecipientResult, ...]:
         raise RuntimeError("bug")
 
 
