@@ -113,7 +113,9 @@ async def test_a_call_is_a_form_of_json_values_and_its_answer_comes_back(
     recorder, base = server
     async with AiohttpRequest() as request:
         code, body = await request.do_request(
-            f"{base}/bot1:x/sendMessage", "POST", _data(chat_id=5, text="héllo", reply_markup={"a": 1})
+            f"{base}/bot1:x/sendMessage",
+            "POST",
+            _data(chat_id=5, text="héllo", reply_markup={"a": 1}),
         )
     assert code == 200 and json.loads(body) == {"ok": True, "result": True}
     [seen] = recorder.seen
@@ -177,7 +179,11 @@ async def test_calls_go_through_the_configured_proxy() -> None:
         head = await reader.readuntil(b"\r\n\r\n")
         lines.append(head.split(b"\r\n", 1)[0].decode())
         length = next(
-            (int(h.split(b":")[1]) for h in head.split(b"\r\n") if h.lower().startswith(b"content-length")),
+            (
+                int(h.split(b":")[1])
+                for h in head.split(b"\r\n")
+                if h.lower().startswith(b"content-length")
+            ),
             0,
         )
         await reader.readexactly(length)
