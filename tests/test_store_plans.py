@@ -190,7 +190,7 @@ async def test_the_read_only_connection_sees_every_commit(tmp_path: Path) -> Non
 async def test_purge_in_chunks_removes_everything_due(store: SqliteStore) -> None:
     store.PURGE_CHUNK = 4  # type: ignore[misc]
     await _seed(store)
-    # Draft sessions (30) and unanswered questions (30) and sent mail of old applications.
+    # Draft sessions, unanswered questions, transcripts and the sent mail of old applications.
     due = await store.due_mail(utcnow(), limit=100)
     for entry in due:
         await store.mark_sent(entry.id, utcnow())
@@ -199,4 +199,4 @@ async def test_purge_in_chunks_removes_everything_due(store: SqliteStore) -> Non
     assert stats["users"] == 0 and stats["unanswered"] == 0
     # Applications whose email was held stay (the hub has not had them yet).
     assert stats["applications"] == 15 and stats["mail_held"] == 15
-    assert removed == 30 + 30 + 15 + 15
+    assert removed == 30 + 30 + 15 + 15 + 60  # sessions, questions, mail, apps, transcript
