@@ -15,12 +15,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.answers import NOT_SURE, WAY_ON, answer_question, entry_text
+from bot.exceptions import SubmissionRefused
 from bot.flows.engine import FlowEngine, Outcome, match_option
 from bot.flows.validators import MAX_ANSWER_CHARS, academic_year
 from bot.knowledge.base import Knowledge
 from bot.knowledge.faq import FaqEntry
 from bot.knowledge.hub_text import ANY_HUB, describe_hub, describe_search
 from bot.knowledge.text import fold, strip_control
+from bot.limits import SubmissionLimits
 from bot.replies import Option, Reply
 from bot.session import FlowState, Session
 from bot.store.base import OutgoingMail, Store, Submission, SubmittedApplication
@@ -28,6 +30,7 @@ from bot.store.base import OutgoingMail, Store, Submission, SubmittedApplication
 logger = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 1000
+DEFAULT_LIMITS = SubmissionLimits()
 EOI = "eoi"
 COMMANDS = (
     ("start", "the welcome and menu"),
@@ -143,12 +146,14 @@ class Assistant:
         today: Callable[[], dt.date],
         compose: Compose | None = None,
         on_submitted: Callable[[SubmittedApplication], None] | None = None,
+        limits: SubmissionLimits | None = DEFAULT_LIMITS,
     ) -> None:
         self.knowledge = knowledge
         self.store = store
         self.today = today
         self.compose = compose
         self.on_submitted = on_submitted
+        self.limits = limits
         self.engine = FlowEngine(knowledge.flows, knowledge.finder, today, self._window_sentence)
         self._locks: dict[str, asyncio.Lock] = {}
 
@@ -192,7 +197,13 @@ class Assistant:
                 await self.store.forget(incoming.user_id)
             if incoming.update_key:
                 session.remember(incoming.update_key)
-            stored = await self.store.commit(incoming.user_id, session, submission=turn.submission)
+            try:
+                stored = await self.store.commit(
+                    incoming.user_id, session, submission=turn.submission
+                )
+            except SubmissionRefused as refused:
+                # Nothing was stored: the saved draft still stands at its review.
+                return [Reply(f"{refused}\n\nYour answers are kept: /resume shows them again.")]
             if stored is not None:
                 self._confirm_submission(stored, turn)
                 if self.on_submitted is not None:
@@ -349,6 +360,7 @@ class Assistant:
                 hub_id=state.answers.get("maths_hub", ""),
                 answers=answers,
                 compose=self.compose or (lambda _app: None),
+                admit=self.limits.check if self.limits is not None else None,
             )
             session.flows.pop(state.flow, None)
             session.active = None

@@ -5,6 +5,7 @@ BotError
 ├── ConfigError           an environment setting is missing or malformed
 ├── StoreError            the SQLite store could not do what was asked
 │   └── ApplicationLocked a submitted application cannot be changed
+├── SubmissionRefused   a submission would pass a cap on submissions (see bot.limits)
 └── DeliveryError         a message could not be handed to the mail server
     └── HeldMessage       the hub still has a placeholder address, so the message is held
 """
@@ -38,6 +39,10 @@ class StoreError(BotError):
 
 class ApplicationLocked(StoreError):
     """A submitted application cannot be edited."""
+
+
+class SubmissionRefused(BotError):
+    """A submission was refused by a cap; the message is the applicant's explanation."""
 
 
 class DeliveryError(BotError):

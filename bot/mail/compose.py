@@ -39,6 +39,8 @@ FLOW_ID = "eoi"
 PROGRAMME = "Secondary Teaching for Mastery Work Group"
 HOD_EMAIL = "hod_email"
 NAME_CHARS = 80
+# The only applicant text in the subject is the school name, and only this much of it.
+SUBJECT_SCHOOL_CHARS = 60
 
 
 def _mailbox(name: str, addr: str) -> Address:
@@ -142,7 +144,7 @@ class Composer:
         )
 
     def subject(self, app: SubmittedApplication) -> str:
-        school = header_text(app.answers.get("school_name", ""), 120) or "a school"
+        school = header_text(app.answers.get("school_name", ""), SUBJECT_SCHOOL_CHARS) or "a school"
         reference = header_text(app.reference, 40)
         return f"{PROGRAMME} Expression of Interest: {school} ({reference})"
 

@@ -80,6 +80,10 @@ class SubmittedApplication:
     delivery_error: str | None = None
 
 
+Admit = Callable[[str, dict[str, str], list[SubmittedApplication], dt.datetime], None]
+RECENT_WINDOW = dt.timedelta(hours=24)
+
+
 @dataclass(frozen=True)
 class Submission:
     """An application about to be submitted; ``compose`` builds its email once the
@@ -88,6 +92,9 @@ class Submission:
     hub_id: str
     answers: dict[str, str]
     compose: Callable[[SubmittedApplication], OutgoingMail | None]
+    # Called inside the storing transaction with (user id, answers, the applications of
+    # the last 24 hours, now); raises SubmissionRefused to store nothing (bot.limits).
+    admit: Admit | None = None
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from bot.store.base import (
     FAILED,
     HELD,
     PENDING,
+    RECENT_WINDOW,
     SENT,
     OutboxEntry,
     OutgoingMail,
@@ -51,6 +52,9 @@ class MemoryStore(Store):
         stored = None
         new_mail: OutboxEntry | None = None
         if submission is not None:
+            if submission.admit is not None:
+                recent = [a for a in self.applications_ if a.submitted_at >= now - RECENT_WINDOW]
+                submission.admit(user_id, dict(submission.answers), recent, now)
             sequence = 1 + sum(1 for a in self.applications_ if a.submitted_at.year == now.year)
             stored = SubmittedApplication(
                 make_reference(now.year, sequence),

@@ -30,6 +30,7 @@ from bot.store.base import (
     FAILED,
     HELD,
     PENDING,
+    RECENT_WINDOW,
     SENT,
     OutboxEntry,
     OutgoingMail,
@@ -289,6 +290,19 @@ class SqliteStore(Store):
     async def _insert_application(
         self, user_id: str, submission: Submission, now: dt.datetime
     ) -> SubmittedApplication:
+        if submission.admit is not None:
+            rows = await self._db.execute_fetchall(
+                "SELECT reference, user_id, hub_id, submitted_at, answers FROM applications"
+                " WHERE submitted_at >= ?",
+                ((now - RECENT_WINDOW).isoformat(),),
+            )
+            recent = [
+                SubmittedApplication(
+                    r[0], r[1], r[2], dt.datetime.fromisoformat(r[3]), json.loads(r[4])
+                )
+                for r in rows
+            ]
+            submission.admit(user_id, dict(submission.answers), recent, now)
         row = await self._one_in_transaction(
             "SELECT COALESCE(MAX(sequence), 0) FROM applications WHERE year = ?", (now.year,)
         )
