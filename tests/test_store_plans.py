@@ -118,7 +118,7 @@ async def _traced(store: SqliteStore, operation: Operation) -> list[str]:
         await operation(store)
     finally:
         for connection in connections:
-            await connection.set_trace_callback(None)
+            await connection.set_trace_callback(None)  # type: ignore[arg-type]
     return [
         sql
         for sql in seen
@@ -188,7 +188,7 @@ async def test_the_read_only_connection_sees_every_commit(tmp_path: Path) -> Non
 
 
 async def test_purge_in_chunks_removes_everything_due(store: SqliteStore) -> None:
-    store.PURGE_CHUNK = 4  # type: ignore[misc]
+    store.PURGE_CHUNK = 4
     await _seed(store)
     # Draft sessions, unanswered questions, transcripts and the sent mail of old applications.
     due = await store.due_mail(utcnow(), limit=100)
