@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from bot.answers import NOT_SURE, WAY_ON, answer_question, entry_text
+from bot.answers import answer_question, entry_text
 from bot.exceptions import SubmissionRefused
 from bot.flows.engine import FlowEngine, Outcome, match_option
 from bot.flows.validators import MAX_ANSWER_CHARS, academic_year
@@ -338,12 +338,13 @@ class Assistant:
             return
         step = flow.step(state.step or "")
         if text.endswith("?") and not match_option(self.engine.options(flow, state, step), text):
-            result = self.knowledge.matcher.match(text)
-            if result.entry is not None:
+            answer = answer_question(
+                self.knowledge, text, self.today(), about_assistant=self._privacy_text
+            )
+            if answer.tier == "confident":
                 # One message: the answer, then the same question again.
-                answer = entry_text(self.knowledge, result.entry, self.today())
                 turn.replies.append(
-                    self.engine.question(flow, state, note=f"{answer}\n\nBack to the form:")
+                    self.engine.question(flow, state, note=f"{answer.text}\n\nBack to the form:")
                 )
                 return
         outcome = self.engine.handle(state, text)
@@ -403,9 +404,20 @@ class Assistant:
             if search.status in ("found", "outside"):
                 turn.say(describe_search(search))
                 return
-        answer = answer_question(self.knowledge, text, self.today(), limit=MAX_QUESTION_CHARS)
-        if answer.entry is not None:
+        answer = answer_question(
+            self.knowledge,
+            text,
+            self.today(),
+            limit=MAX_QUESTION_CHARS,
+            about_assistant=self._privacy_text,
+        )
+        if answer.tier == "smalltalk":
             turn.say(answer.text)
+            return
+        if answer.answered:
+            # A likely answer offers the alternatives as choices; a reply "2" picks one.
+            session.offered = [(o.label, o.value) for o in answer.options]
+            turn.say(answer.chat_text, answer.options)
             self._remind_draft(session, turn, incoming.private)
             return
         search = self.knowledge.finder.find(text, whole=True)
@@ -418,19 +430,14 @@ class Assistant:
             self._resume(session, turn)
             return
         await self.store.record_unanswered(text, answer.score)
-        options = tuple(Option(e.questions[0], f"faq:{e.id}") for e in answer.suggestions)
-        lines = [NOT_SURE]
-        if options:
-            lines.append("Did you mean one of these?")
-        lines.append(WAY_ON)
-        session.offered = [(o.label, o.value) for o in options]
-        turn.say("\n".join(lines), options)
+        session.offered = [(o.label, o.value) for o in answer.options]
+        turn.say(answer.chat_text, answer.options)
 
     async def _choose(self, session: Session, incoming: Incoming, value: str, turn: _Turn) -> None:
         session.offered = []
         if value.startswith("faq:"):
             try:
-                self._answer(self.knowledge.faq.entry(value[4:]), turn)
+                self._answer(self.knowledge.matcher.entry(value[4:]), turn)
             except KeyError:
                 turn.say("That suggestion is out of date; please ask your question again.")
         elif value == "ask":
@@ -448,7 +455,7 @@ class Assistant:
     # -- pieces ----------------------------------------------------------------------------
 
     def _answer(self, entry: FaqEntry, turn: _Turn) -> None:
-        turn.say(entry_text(self.knowledge, entry, self.today()))
+        turn.say(entry_text(self.knowledge, entry, self.today(), self._privacy_text))
 
     def _start_flow(self, session: Session, flow_id: str, turn: _Turn) -> None:
         previous = session.current()
@@ -587,6 +594,10 @@ class Assistant:
         ]
         lines.append("While filling in a form: /back, /skip (optional questions), /help, /cancel.")
         return "\n".join(lines)
+
+    def privacy_notice(self) -> str:
+        """The notice ``/privacy`` shows; questions about the assistant itself are answered from it."""
+        return self._privacy_text()
 
     def _privacy_text(self) -> str:
         step = self.knowledge.flows[EOI].step("privacy_consent")

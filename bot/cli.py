@@ -68,18 +68,33 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         if args.question is not None
         else (line.rstrip("\r\n") for line in sys.stdin)
     )
+    about_assistant = _about_assistant(knowledge, settings)
     answered: list[tuple[str, int]] = []
     for question in questions:
-        answer = answer_question(knowledge, question, settings.today())
+        answer = answer_question(
+            knowledge, question, settings.today(), about_assistant=about_assistant
+        )
         if args.json:
             print(json.dumps(answer.as_json(), ensure_ascii=False), flush=True)
         else:
             print(answer.text + ("\n" if args.question is None else ""), flush=True)
-        if answer.entry is None and question.strip():
+        if answer.unanswered:
             answered.append((question, answer.score))
     if answered:
         asyncio.run(_record_unanswered(settings, answered))
     return 0
+
+
+def _about_assistant(knowledge: Knowledge, settings: Settings) -> Callable[[], str]:
+    """The assistant's own privacy notice, for questions about the assistant itself."""
+
+    def notice() -> str:
+        from bot.assistant import Assistant
+        from bot.store.memory import MemoryStore
+
+        return Assistant(knowledge, MemoryStore(), today=settings.today).privacy_notice()
+
+    return notice
 
 
 async def _record_unanswered(settings: Settings, questions: list[tuple[str, int]]) -> None:
@@ -161,20 +176,30 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         if args.kind == "questions":
             question = str(case.get("q", ""))
             answer = answer_question(knowledge, question, settings.today())
+            chosen = (
+                f"{answer.tier}: {', '.join(e.id for e in answer.entries) or None} "
+                f"(score {answer.score})"
+            )
+            expected = str(case.get("why", "")).strip()
             if case.get("fallback"):
-                ok = answer.entry is None
-                why = f"expected no confident answer, got {answer.entry.id if answer.entry else None} ({answer.score})"
+                ok = answer.tier == "decline"
+                why = (
+                    f"chose {chosen}; expected a decline"
+                    + (f" ({expected})" if expected else "")
+                    + f"; suggested {[e.id for e in answer.suggestions]}"
+                )
             else:
                 missing = [
                     p
                     for p in case.get("expect", [])
                     if not re.search(p, answer.text, re.IGNORECASE)
                 ]
-                ok = answer.entry is not None and not missing
-                why = (
-                    f"matched {answer.entry.id if answer.entry else None} (score {answer.score}); "
-                    f"missing {missing}"
-                )
+                ok = answer.answered and not missing
+                why = f"chose {chosen}; missing {missing}"
+                if expected:
+                    why += f"; expected: {expected}"
+                if not answer.answered:
+                    why += f"; suggested {[e.id for e in answer.suggestions]}"
             label = question
         else:
             place = str(case.get("place", ""))
@@ -191,7 +216,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
                 why = f"expected {case.get('hub')!r}, got {first!r}"
             label = place
         if not ok:
-            failures.append(f"FAIL {label!r}: {why}")
+            failures.append(f"FAIL {label!r}\n  {why}")
     for failure in failures:
         print(failure)
     passed = len(cases) - len(failures)
@@ -219,18 +244,21 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_unanswered(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.answers import group_unanswered
     from bot.store.sqlite import SqliteStore
 
     async def main() -> None:
         store = await SqliteStore.open(settings.db_path)
         try:
-            rows = await store.unanswered(args.limit)
+            # Repeats are grouped, so read well past the limit of groups shown.
+            rows = await store.unanswered(max(args.limit, 1) * 20)
         finally:
             await store.close()
-        if not rows:
+        groups = group_unanswered(rows, _knowledge(settings))[: args.limit]
+        if not groups:
             print("No unanswered questions recorded.")
-        for row in rows:
-            print(f"{row.asked_at:%Y-%m-%d %H:%M}  score {row.score:>3}  {row.question}")
+        for group in groups:
+            print(group.describe())
 
     asyncio.run(main())
     return 0

@@ -1,38 +1,67 @@
-"""Match a free-text question to an FAQ entry, or admit that none fits.
+"""Match a free-text question to FAQ entries, or admit that none fits.
 
-Both the question and every phrasing of every entry go through the same pipeline:
-fold (lower case, no punctuation), rewrite synonyms to one canonical word, drop stop
-words, stem lightly, and correct typos against the knowledge base's own vocabulary.
-An entry's score blends two views, because each catches what the other misses:
+Teachers write paragraphs with the question buried in context, one-word questions
+("cost?"), typos and text-speak, and sometimes two questions at once.  So a message is
+split into sentences and clauses (:func:`bot.knowledge.text.segments`); the whole
+message, each question-like clause, and each clause with the sentence before it are
+scored, and each entry keeps its best score.  Each unit goes through the same pipeline
+as every phrasing of every entry: fold, rewrite chat spellings and synonyms to one
+canonical word, drop stop words, stem lightly, correct typos against the knowledge
+base's own vocabulary.
 
-* IDF-weighted word overlap, weighted towards how much of the *question* the entry
-  explains: a question full of words the knowledge base has never seen ("pizza",
-  "France") scores low, however common its other words are;
+An entry's score blends views that catch what the others miss:
+
+* IDF-weighted word overlap with its best phrasing, weighted towards how much of the
+  *question* the phrasing explains: a question full of words the knowledge base has
+  never seen ("pizza", "TLR") scores low, however common its other words are;
+* the entry as a whole (all phrasings, and its answer at a lower weight), for questions
+  that no single phrasing covers;
 * rapidfuzz's token-sort similarity, which rewards phrasings that read alike.
 
-Below ``CONFIDENT`` the matcher gives no answer and only suggestions, because an
-unrelated answer presented as the answer is worse than an honest "I'm not sure".
+The score is then read in three calibrated tiers (:data:`CONFIDENT`, :data:`LIKELY`):
+a confident answer, a likely answer shown as such with the alternatives, or an honest
+decline with suggestions, because an unrelated answer presented as the answer is worse
+than "I'm not sure".  Programmes and years named in the question steer the choice, and
+entries sharing a ``topic`` (the same question for another programme or year) are
+answered together when the question does not say which one it means.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
 from bot.knowledge.faq import FaqBase, FaqEntry
-from bot.knowledge.text import fold, stem
+from bot.knowledge.text import TEXT_SPEAK, fold, segments, stem
 
-CONFIDENT = 52
-SUGGEST = 25
+# Calibrated on both development sets (see README, Performance): at or above CONFIDENT the
+# answer is given as the answer; from LIKELY it is shown as a likely answer with the
+# alternatives; below, the assistant declines and suggests.
+CONFIDENT = 60
+LIKELY = 44
+SUGGEST = 22
+# A second question in the same message is answered from a lower score: it is judged
+# partly against the first question, which it does not explain.
+SECOND_QUESTION = 50
 MAX_SUGGESTIONS = 3
+MAX_ANSWERS = 3
 MAX_QUERY_CHARS = 500
+MAX_SEGMENTS = 8
 _TYPO_CUTOFF = 84
-ENTRY_BONUS = 0.7
-ENTRY_BONUS_MIN_WORDS = 3
+ENTRY_WEIGHT = 0.72
+ANSWER_WORD_WEIGHT = 0.5
+# The other programme's entry is kept as a candidate (the question may be about it after
+# all) but has to beat the named programme's entries clearly.
+OTHER_PROGRAMME_FACTOR = 0.72
+# Only so many phrasings per unit get the (costlier) fuzzy comparison: those with the
+# most word overlap.  Keeps the answer time flat as the knowledge base grows.
+FUZZY_CANDIDATES = 40
+# How much the rest of a message counts against one of its clauses.
+CONTEXT_SHARE = 0.35
 
 STOPWORDS = frozenset(
     [
@@ -197,15 +226,122 @@ STOPWORDS = frozenset(
         "evening",
         "cheers",
         "question",
+        "actually",
+        "honestly",
+        "basically",
+        "literally",
+        "totally",
+        "sorry",
+        "bit",
+        "quick",
+        "roughly",
+        "even",
+        "still",
+        "though",
+        "because",
+        "anyway",
+        "guys",
+        "everyone",
+        "yes",
+        "yeah",
+        "ah",
+        "oh",
+        "hmm",
+        "also",
+        "plus",
+        "surely",
+        "definitely",
+        "probably",
+        "maybe",
+        "perhaps",
+        "someone",
+        "somebody",
+        "thing",
+        "things",
+        "stuff",
+        "lot",
+        "lots",
+        "loads",
+        "any",
+        "way",
+        "go",
+        "going",
+        "mean",
+        "means",
     ]
 )
 
 
+# Questions about the assistant itself are answered from its own privacy notice (the
+# assistant supplies the text), never from a Maths Hub's privacy statement.
+SELF_ENTRY = FaqEntry(
+    id="assistant-privacy",
+    programme="both",
+    year=None,
+    questions=(
+        "How long do you keep my data?",
+        "What do you keep about me?",
+        "What information does this assistant store?",
+        "Who can see my answers in this chat?",
+        "Who sees my data?",
+        "How do I delete my data?",
+        "What does /forget do?",
+        "Is this chat private?",
+        "Do you save what I type?",
+        "What happens to my conversation with you?",
+        "Do you share my details with anyone?",
+        "Can you forget me?",
+    ),
+    keywords=("chatbot privacy", "forget", "delete my data"),
+    answer=(
+        "How this assistant handles your information: what it keeps, why, who receives it, "
+        "how long it is kept, and how to delete it with /forget."
+    ),
+    source=(),
+    window=None,
+    line=0,
+)
+SELF_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "chatbot": (
+        "this assistant",
+        "this chatbot",
+        "the chatbot",
+        "this bot",
+        "the bot",
+        "this chat",
+        "this conversation",
+        "our conversation",
+        "my conversation",
+        "you keep",
+        "you store",
+        "you hold",
+        "you save",
+        "you record",
+        "you delete",
+        "do you remember",
+    ),
+    "forget": ("/forget", "forget me", "delete my data", "delete my details", "erase"),
+}
+
+_YEAR = re.compile(r"\b(?:20)?(1[4-9]|2[0-9])\s*[/-]\s*(?:20)?(1[5-9]|2[0-9])\b")
+_COHORT = re.compile(r"\bcohort\s*(\d{1,2})\b")
+
+
 @dataclass(frozen=True)
 class MatchResult:
+    """What the matcher makes of a message.
+
+    ``entry`` is the best entry when it is worth showing (``tier`` "confident" or
+    "likely"), ``entries`` everything to answer (two questions in one message, or one
+    question answered for each programme), ``suggestions`` the alternatives.
+    """
+
     entry: FaqEntry | None
     score: int
     suggestions: tuple[FaqEntry, ...]
+    tier: str = "decline"
+    entries: tuple[FaqEntry, ...] = ()
+    by_programme: bool = False
 
 
 @dataclass(frozen=True)
@@ -214,6 +350,24 @@ class _Phrasing:
     tokens: frozenset[str]
     weight: float
     text: str
+
+
+@dataclass(frozen=True)
+class Mentions:
+    """Programmes, academic years and cohorts a question names."""
+
+    programmes: frozenset[str] = frozenset()
+    years: frozenset[str] = frozenset()
+    cohorts: frozenset[str] = frozenset()
+
+
+@dataclass
+class _Unit:
+    tokens: list[str]
+    question: bool
+    left_out: float = 0.0
+    position: int = -1
+    scores: dict[int, float] = field(default_factory=dict)
 
 
 class Normaliser:
@@ -229,7 +383,7 @@ class Normaliser:
         for canonical, variants in synonyms.items():
             canon = fold(canonical).replace(" ", "_")
             for variant in variants:
-                folded = fold(variant)
+                folded = self.respell(fold(variant))
                 if folded:
                     pairs.append((folded, canon))
         pairs.sort(key=lambda p: -len(p[0]))
@@ -243,8 +397,12 @@ class Normaliser:
             fold(c).replace(" ", "_") for c in synonyms
         }
 
+    @staticmethod
+    def respell(folded: str) -> str:
+        return " ".join(w for w in (TEXT_SPEAK.get(word, word) for word in folded.split()) if w)
+
     def tokens(self, text: str) -> list[str]:
-        folded = fold(text[:MAX_QUERY_CHARS])
+        folded = self.respell(fold(text[:MAX_QUERY_CHARS]))
         if self._pattern is not None:
             folded = self._pattern.sub(lambda m: self._replacements[m.group(1)], folded)
         out: list[str] = []
@@ -256,37 +414,71 @@ class Normaliser:
         return out
 
 
+def _year(found: re.Match[str]) -> str:
+    return f"20{found.group(1)}/{found.group(2)}"
+
+
+def mentions(text: str, cues: dict[str, str]) -> Mentions:
+    """The programmes (via ``cues``: token -> programme), years and cohorts ``text`` names."""
+    folded = fold(text)
+    years = {_year(m) for m in _YEAR.finditer(text) if int(m.group(2)) == int(m.group(1)) + 1}
+    cohorts = set(_COHORT.findall(folded))
+    words = set(folded.split())
+    programmes = {programme for token, programme in cues.items() if token in words}
+    return Mentions(frozenset(programmes), frozenset(years), frozenset(cohorts))
+
+
 class FaqMatcher:
     """Scores questions against every phrasing of every FAQ entry."""
 
-    def __init__(self, faq: FaqBase, neutral_words: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        faq: FaqBase,
+        neutral_words: frozenset[str] = frozenset(),
+        extra_entries: Sequence[FaqEntry] = (),
+        extra_synonyms: dict[str, tuple[str, ...]] | None = None,
+    ) -> None:
         self.faq = faq
-        self.normaliser = Normaliser(faq.synonyms, neutral_words)
-        token_lists: list[tuple[int, list[str], str]] = []
-        for index, entry in enumerate(faq.entries):
+        # The assistant's own entry first: on a tie ("who sees my data?") it wins.
+        self.entries: tuple[FaqEntry, ...] = (SELF_ENTRY, *faq.entries, *extra_entries)
+        synonyms = {**SELF_SYNONYMS, **faq.synonyms, **(extra_synonyms or {})}
+        self.normaliser = Normaliser(synonyms, neutral_words)
+        token_lists: list[tuple[int, list[str]]] = []
+        answer_vocab: list[set[str]] = []
+        for index, entry in enumerate(self.entries):
             for question in entry.questions:
-                token_lists.append((index, self.normaliser.tokens(question), question))
+                token_lists.append((index, self.normaliser.tokens(question)))
             if entry.keywords:
-                token_lists.append((index, self.normaliser.tokens(" ".join(entry.keywords)), ""))
+                token_lists.append((index, self.normaliser.tokens(" ".join(entry.keywords))))
+            answer_vocab.append(set(self.normaliser.tokens(entry.answer)))
         document_frequency: dict[str, int] = {}
-        entry_vocab: list[set[str]] = [set() for _ in faq.entries]
-        for index, tokens, _ in token_lists:
+        entry_vocab: list[set[str]] = [set() for _ in self.entries]
+        for index, tokens in token_lists:
             entry_vocab[index].update(tokens)
         for vocab in entry_vocab:
             for token in vocab:
                 document_frequency[token] = document_frequency.get(token, 0) + 1
-        n = max(len(faq.entries), 1)
+        n = max(len(self.entries), 1)
         self._idf = {
             t: math.log((n + 1) / (df + 0.5)) + 0.5 for t, df in document_frequency.items()
         }
         # A word the knowledge base has never seen weighs like a rare one: it is
         # probably what the question is really about, and we know nothing of it.
         self._unknown_weight = math.log(n + 1) + 0.5
-        self._vocabulary = sorted(document_frequency)
+        # Words only the answers use are known (typos are corrected towards them too),
+        # and weigh like the rarest phrasing words.
+        answer_only = (
+            set().union(*answer_vocab) - set(document_frequency) if answer_vocab else set()
+        )
+        self._vocabulary = sorted(set(document_frequency) | answer_only)
+        self._answer_only = frozenset(answer_only)
         self._entry_vocab = [frozenset(v) for v in entry_vocab]
+        self._answer_vocab = [
+            frozenset(a - e) for a, e in zip(answer_vocab, entry_vocab, strict=True)
+        ]
         self._phrasings = [
             _Phrasing(i, frozenset(toks), self._weight(toks), " ".join(toks))
-            for i, toks, _ in token_lists
+            for i, toks in token_lists
             if toks
         ]
         # Only phrasings that share a word with the question can score at all.
@@ -294,18 +486,57 @@ class FaqMatcher:
         for position, phrasing in enumerate(self._phrasings):
             for token in phrasing.tokens:
                 self._by_token.setdefault(token, []).append(position)
-        self._entries_with: dict[str, list[int]] = {}
-        for index, entry_words in enumerate(self._entry_vocab):
+        self._entries_with: dict[str, list[tuple[int, float]]] = {}
+        for index, (entry_words, answer_words) in enumerate(
+            zip(self._entry_vocab, self._answer_vocab, strict=True)
+        ):
             for token in entry_words:
-                self._entries_with.setdefault(token, []).append(index)
+                self._entries_with.setdefault(token, []).append((index, 1.0))
+            for token in answer_words:
+                self._entries_with.setdefault(token, []).append((index, ANSWER_WORD_WEIGHT))
+        self.programme_cues = self._programme_cues()
+        self._known_years = frozenset(
+            _year(m) for entry in self.entries for m in _YEAR.finditer(entry.year or "")
+        )
         self._typo_cache: dict[str, str] = {}
+
+    def entry(self, entry_id: str) -> FaqEntry:
+        """An entry by id, including the assistant's own (raises KeyError)."""
+        for entry in self.entries:
+            if entry.id == entry_id:
+                return entry
+        raise KeyError(entry_id)
+
+    # -- vocabulary -------------------------------------------------------------------------
+
+    def _programme_cues(self) -> dict[str, str]:
+        """Words that name one programme: its id, and canonical words used almost only by it."""
+        cues: dict[str, str] = {}
+        for programme in ("specialist", "workgroups"):
+            for token in self.normaliser.tokens(programme):
+                cues[token] = programme
+        by_token: dict[str, dict[str, int]] = {}
+        for index, vocab in enumerate(self._entry_vocab):
+            programme = self.entries[index].programme
+            for token in vocab:
+                counts = by_token.setdefault(token, {})
+                counts[programme] = counts.get(programme, 0) + 1
+        for token, counts in by_token.items():
+            total = sum(counts.values())
+            for programme in ("specialist", "workgroups"):
+                if total >= 4 and counts.get(programme, 0) >= 0.9 * total and "_" not in token:
+                    cues.setdefault(token, programme)
+        return cues
 
     def _weight(self, tokens: Iterable[str]) -> float:
         return sum(self._idf.get(t, self._unknown_weight) for t in set(tokens))
 
+    def _token_weight(self, token: str) -> float:
+        return self._idf.get(token, self._unknown_weight)
+
     def _correct(self, token: str) -> str:
         # Short words are too easily "corrected" into other words (earn -> learn).
-        if token in self._idf or len(token) < 5 or token.isdigit():
+        if token in self._idf or token in self._answer_only or len(token) < 5 or token.isdigit():
             return token
         cached = self._typo_cache.get(token)
         if cached is not None:
@@ -319,60 +550,208 @@ class FaqMatcher:
         return result
 
     def query_tokens(self, question: str) -> list[str]:
+        # A year the knowledge base has entries for steers the choice (see mentions());
+        # as words, "2024/25" would only dilute the question.
+        question = _YEAR.sub(
+            lambda m: " " if _year(m) in self._known_years else m.group(0), question
+        )
         return [self._correct(t) for t in self.normaliser.tokens(question)]
 
-    def scores(self, question: str) -> list[tuple[float, int]]:
-        """(score 0-100, entry index) for every entry, best first."""
-        tokens = self.query_tokens(question)
+    def mentions(self, question: str) -> Mentions:
+        """Programmes, years and cohorts the question names (in words the KB knows)."""
+        found = mentions(question, {})
+        tokens = set(self.query_tokens(question))
+        programmes = {p for t, p in self.programme_cues.items() if t in tokens}
+        return Mentions(frozenset(programmes), found.years, found.cohorts)
+
+    # -- scoring ----------------------------------------------------------------------------
+
+    def _score_tokens(self, tokens: list[str], left_out: float = 0.0) -> dict[int, float]:
+        """Score 0-100 per entry index for one unit of text.
+
+        ``left_out`` is the weight of the message's words outside this unit: a clause
+        is judged partly against the whole message, so a one-word clause cannot match
+        perfectly while the rest of the message says something else.
+        """
         if not tokens:
-            return []
+            return {}
         query = frozenset(tokens)
-        weights = {t: self._idf.get(t, self._unknown_weight) for t in query}
-        query_weight = sum(weights.values())
+        weights = {t: self._token_weight(t) for t in query}
+        query_weight = sum(weights.values()) + CONTEXT_SHARE * left_out
         query_text = " ".join(tokens)
-        # Shared weight of each phrasing (and entry) with the question, via the index.
         shared_by_phrasing: dict[int, float] = {}
         shared_by_entry: dict[int, float] = {}
         for token, weight in weights.items():
             for position in self._by_token.get(token, ()):
                 shared_by_phrasing[position] = shared_by_phrasing.get(position, 0.0) + weight
-            for index in self._entries_with.get(token, ()):
-                shared_by_entry[index] = shared_by_entry.get(index, 0.0) + weight
-        best: dict[int, float] = {}
+            for index, factor in self._entries_with.get(token, ()):
+                shared_by_entry[index] = shared_by_entry.get(index, 0.0) + weight * factor
+        overlap: list[tuple[float, int]] = []
         for position, shared_weight in shared_by_phrasing.items():
             phrasing = self._phrasings[position]
             recall = shared_weight / query_weight
             precision = shared_weight / phrasing.weight
             # F-beta with beta=2: explaining the question matters more than using
             # every word of one phrasing.
-            f_score = 5 * recall * precision / (4 * precision + recall)
-            similarity = fuzz.token_sort_ratio(query_text, phrasing.text) / 100
+            overlap.append((5 * recall * precision / (4 * precision + recall), position))
+        overlap.sort(reverse=True)
+        best: dict[int, float] = {}
+        for rank, (f_score, position) in enumerate(overlap):
+            phrasing = self._phrasings[position]
+            if rank < FUZZY_CANDIDATES:
+                similarity = fuzz.token_sort_ratio(query_text, phrasing.text) / 100
+            else:
+                similarity = f_score  # never reached for the best candidates
             score = 100 * (0.7 * f_score + 0.3 * similarity)
             if score > best.get(phrasing.entry_index, 0.0):
                 best[phrasing.entry_index] = score
-        if len(query) >= ENTRY_BONUS_MIN_WORDS:
-            # The entry as a whole (all its phrasings) may explain a question that no
-            # single phrasing does; never let that raise it above a strong phrasing.
-            for index, score in best.items():
-                covered = shared_by_entry.get(index, 0.0) / query_weight
-                if covered > 0.85:
-                    best[index] = max(score, 100 * ENTRY_BONUS * covered * covered)
+        for index, shared in shared_by_entry.items():
+            # The entry as a whole (all its phrasings, its answer at a lower weight) may
+            # explain a question that no single phrasing does.
+            covered = shared / query_weight
+            whole = 100 * ENTRY_WEIGHT * covered**1.5
+            if whole > best.get(index, 0.0):
+                best[index] = whole
+        return best
+
+    def _units(self, question: str) -> list[_Unit]:
+        """The whole message, each question-like clause, and each with the clause before it.
+
+        A clause is judged partly against the rest of the message (``left_out``).
+        """
+        units = [_Unit(self.query_tokens(question), True, position=-1)]
+        parts = segments(question)[:MAX_SEGMENTS]
+        if len(parts) > 1:
+            tokens = [self.query_tokens(text) for text, _ in parts]
+            total = self._weight(t for toks in tokens for t in toks)
+            for i, (_, asked) in enumerate(parts):
+                if not asked or not tokens[i]:
+                    continue
+                own = self._weight(tokens[i])
+                units.append(_Unit(tokens[i], True, max(total - own, 0.0), position=i))
+                if i > 0 and tokens[i - 1]:
+                    pair = tokens[i - 1] + tokens[i]
+                    units.append(_Unit(pair, False, max(total - self._weight(pair), 0.0), i))
+        return units
+
+    def scores(self, question: str) -> list[tuple[float, int]]:
+        """(score 0-100, entry index) for every entry that shares a word, best first."""
+        return self._rank(self._units(question), self.mentions(question))
+
+    def _rank(self, units: list[_Unit], named: Mentions) -> list[tuple[float, int]]:
+        best: dict[int, float] = {}
+        for unit in units:
+            unit.scores = self._score_tokens(unit.tokens, unit.left_out)
+            for index, score in unit.scores.items():
+                if score > best.get(index, 0.0):
+                    best[index] = score
+        for index in best:
+            best[index] *= self._programme_factor(self.entries[index], named)
         # Best first; on a tie the earlier (more general) entry wins.
         return sorted(((s, i) for i, s in best.items()), key=lambda p: (-p[0], p[1]))
 
+    @staticmethod
+    def _programme_factor(entry: FaqEntry, named: Mentions) -> float:
+        if len(named.programmes) == 1 and entry.programme not in named.programmes | {"both"}:
+            return OTHER_PROGRAMME_FACTOR
+        return 1.0
+
+    # -- deciding ---------------------------------------------------------------------------
+
     def match(self, question: str) -> MatchResult:
-        ranked = self.scores(question)
+        units = self._units(question)
+        named = self.mentions(question)
+        ranked = self._rank(units, named)
         if not ranked:
             return MatchResult(None, 0, ())
         top_score, top_index = ranked[0]
         score = round(top_score)
-        if score >= CONFIDENT:
-            entry = self.faq.entries[top_index]
-            others = tuple(
-                self.faq.entries[i] for s, i in ranked[1 : 1 + MAX_SUGGESTIONS] if s >= SUGGEST
+        top = self.entries[top_index]
+        if score < LIKELY:
+            suggestions = tuple(
+                self.entries[i] for s, i in ranked[:MAX_SUGGESTIONS] if s >= SUGGEST
             )
-            return MatchResult(entry, score, others)
-        suggestions = tuple(
-            self.faq.entries[i] for s, i in ranked[:MAX_SUGGESTIONS] if s >= SUGGEST
-        )
-        return MatchResult(None, score, suggestions)
+            return MatchResult(None, score, suggestions)
+        tier = "confident" if score >= CONFIDENT else "likely"
+        asked = [(self._position(top_index, units), top)]
+        if tier == "confident":
+            asked += self._second_questions(units, named, top)
+        asked.sort(key=lambda p: p[0])
+        answers: list[FaqEntry] = []
+        by_programme = False
+        for _, entry in asked:
+            family = self._for_programmes(entry, named, ranked)
+            by_programme = by_programme or len(family) > 1
+            answers += [e for e in family if e not in answers]
+        answers = answers[:MAX_ANSWERS]
+        chosen = {e.id for e in answers}
+        others = tuple(
+            self.entries[i]
+            for s, i in ranked[1:]
+            if s >= SUGGEST and self.entries[i].id not in chosen
+        )[:MAX_SUGGESTIONS]
+        return MatchResult(top, score, others, tier, tuple(answers), by_programme)
+
+    @staticmethod
+    def _position(index: int, units: list[_Unit]) -> int:
+        """Where in the message the question an entry answers was asked (for ordering)."""
+        for unit in units[1:]:
+            if (
+                unit.question
+                and unit.scores
+                and max(unit.scores, key=unit.scores.__getitem__) == index
+            ):
+                return unit.position
+        return -1
+
+    def _for_programmes(
+        self, top: FaqEntry, named: Mentions, ranked: list[tuple[float, int]]
+    ) -> list[FaqEntry]:
+        """``top``, or each programme's/year's version of it when the question names none."""
+        siblings = self.faq.siblings(top) if top.topic else ()
+        if not siblings:
+            return [top]
+        family = [top, *siblings]
+        wanted = [e for e in family if _names(e, named)]
+        if wanted:
+            return sorted(wanted, key=lambda e: e is not top)[:MAX_ANSWERS]
+        if named.programmes or named.years or named.cohorts:
+            # The question names something none of them is about: the best one only.
+            return [top]
+        order = {i: rank for rank, (_, i) in enumerate(ranked)}
+        positions = {id(e): order.get(self.entries.index(e), len(order)) for e in family}
+        return sorted(family, key=lambda e: positions[id(e)])[:MAX_ANSWERS]
+
+    def _second_questions(
+        self, units: list[_Unit], named: Mentions, top: FaqEntry
+    ) -> list[tuple[int, FaqEntry]]:
+        """Entries answering other questions asked in the same message, with their position."""
+        extra: list[tuple[int, FaqEntry]] = []
+        taken = {top.id} | ({top.topic} if top.topic else set())
+        for unit in units[1:]:
+            if not unit.question or not unit.scores:
+                continue
+            index, score = max(unit.scores.items(), key=lambda p: (p[1], -p[0]))
+            score *= self._programme_factor(self.entries[index], named)
+            entry = self.entries[index]
+            if (
+                score < SECOND_QUESTION
+                or entry.id in taken
+                or (entry.topic and entry.topic in taken)
+            ):
+                continue
+            taken.add(entry.id)
+            if entry.topic:
+                taken.add(entry.topic)
+            extra.append((unit.position, entry))
+        return extra
+
+
+def _names(entry: FaqEntry, named: Mentions) -> bool:
+    """Whether the question names this entry's programme, year or cohort."""
+    year = (entry.year or "").lower()
+    if named.years and any(y in year for y in named.years):
+        return True
+    if named.cohorts and any(re.search(rf"cohort\s*{c}\b", year) for c in named.cohorts):
+        return True
+    return bool(named.programmes) and entry.programme in named.programmes

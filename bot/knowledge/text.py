@@ -36,3 +36,116 @@ def stem(word: str) -> str:
     if word.endswith("s"):
         return word[:-1]
     return word
+
+
+# Chat spellings that no knowledge base should have to list: rewritten word by word
+# before synonyms, so "hw much r the fees" reads as "how much are the fees".
+TEXT_SPEAK = {
+    "u": "you",
+    "ur": "your",
+    "r": "are",
+    "hw": "how",
+    "wat": "what",
+    "wot": "what",
+    "wht": "what",
+    "whn": "when",
+    "whens": "when is",
+    "wheres": "where is",
+    "whos": "who is",
+    "hows": "how is",
+    "pls": "please",
+    "plz": "please",
+    "thx": "thanks",
+    "ty": "thanks",
+    "tho": "though",
+    "thru": "through",
+    "bc": "because",
+    "cos": "because",
+    "coz": "because",
+    "b4": "before",
+    "2day": "today",
+    "tmrw": "tomorrow",
+    "yr": "year",
+    "yrs": "years",
+    "wk": "week",
+    "wks": "weeks",
+    "dept": "department",
+    "depts": "departments",
+    "prog": "programme",
+    "progs": "programmes",
+    "progamme": "programme",
+    "programe": "programme",
+    "apps": "applications",
+    "app": "application",
+    "info": "information",
+    "govs": "governors",
+    "obs": "observations",
+    "sposed": "supposed",
+    "gonna": "going to",
+    "wanna": "want to",
+    "dunno": "do not know",
+    "cant": "can not",
+    "cannot": "can not",
+    "dont": "do not",
+    "doesnt": "does not",
+    "didnt": "did not",
+    "wont": "will not",
+    "isnt": "is not",
+    "arent": "are not",
+    "im": "i am",
+    "ive": "i have",
+    "id": "i would",
+    "theres": "there is",
+    "whats": "what is",
+    "thats": "that is",
+    "hod": "head of department",
+    "hods": "heads of department",
+    "2ic": "second in department",
+    "2i c": "second in department",
+    "tbh": "",
+    "ngl": "",
+    "lol": "",
+    "fyi": "",
+    "imo": "",
+    "btw": "",
+}
+
+
+_SENTENCE_END = re.compile(
+    r"(?<=[?!])\s*|(?<![0-9])\.(?![0-9])\s*|[;\n]+\s*|\s+-\s+|\s+\+\s+|\s*\(\s*|\s*\)\s*"
+)
+# Where a second question starts inside one sentence: "... cost and whats the deadline".
+_SECOND_QUESTION = re.compile(
+    r",?\s+(?:and|also|plus)\s+(?:also\s+)?(?=(?:what|whats|wat|when|whens|how|hw|who|whos|where|why|which|"
+    r"is|are|do|does|did|can|could|will|would|should|has|have)\b)",
+    re.IGNORECASE,
+)
+_QUESTION_START = re.compile(
+    r"^(?:so|and|but|also|ok|okay|hi|hello|hey|also|just|quick question|sorry|um+|erm+)?[,\s]*"
+    r"(?:what|whats|wat|when|whens|how|hw|who|whos|where|wheres|why|which|is|isnt|are|arent|do|"
+    r"does|doesnt|dont|did|can|cant|could|will|would|should|shall|has|have|am|any|anything|"
+    r"tell|explain)\b",
+    re.IGNORECASE,
+)
+
+
+def segments(text: str) -> list[tuple[str, bool]]:
+    """The message's sentences and clauses, each with whether it reads as a question.
+
+    A teacher's message often wraps its question in context ("HoD here and drowning.")
+    or asks two things at once ("cost and whats the deadline"); each part is matched
+    on its own as well as the whole message.
+    """
+    parts: list[tuple[str, bool]] = []
+    for match in re.finditer(r"[^?!]*[?!]+|[^?!]+$", text):
+        chunk = match.group(0)
+        asked = "?" in chunk
+        pieces = [p for p in _SENTENCE_END.split(chunk) if p and p.strip(" ,.?!:+")]
+        for position, piece in enumerate(pieces):
+            for clause in _SECOND_QUESTION.split(piece):
+                clause = clause.strip(" ,.?!:+")
+                if not clause:
+                    continue
+                last = position == len(pieces) - 1
+                parts.append((clause, (asked and last) or bool(_QUESTION_START.match(clause))))
+    return parts

@@ -1,0 +1,132 @@
+"""The matcher and answer composition on a small fixed knowledge base.
+
+Segmentation, the three tiers, small talk, two questions in one message, and one
+question asked of two programmes (entries sharing a ``topic``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from bot.answers import BY_PROGRAMME_INTRO, NOT_SURE, WAY_ON, answer_question, small_talk
+from bot.knowledge.base import Knowledge
+from bot.knowledge.text import segments
+from tests.answers_kb import small_knowledge
+
+TODAY = dt.date(2026, 11, 23)
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory) -> Knowledge:
+    return small_knowledge(tmp_path_factory.mktemp("small"))
+
+
+def ask(knowledge: Knowledge, question: str) -> tuple[str, list[str], str]:
+    answer = answer_question(knowledge, question, TODAY)
+    return answer.tier, [e.id for e in answer.entries], answer.text
+
+
+def test_segments_separate_context_from_the_questions() -> None:
+    parts = segments(
+        "Hi, bit of a long one sorry. I'm 2i/c at a middle school (Y5-Y8). "
+        "does a middle school count or is it only secondaries? need to tell SLT"
+    )
+    asked = [text for text, question in parts if question]
+    assert asked == ["does a middle school count or is it only secondaries"]
+    assert ("need to tell SLT", False) in parts
+    assert [t for t, q in segments("hw much does it cost and whats the deadline") if q] == [
+        "hw much does it cost",
+        "whats the deadline",
+    ]
+    assert segments("it is 7.5 days") == [("it is 7.5 days", False)]
+
+
+def test_a_question_naming_no_programme_is_answered_for_each(small: Knowledge) -> None:
+    tier, entries, text = ask(small, "cost?")
+    assert tier == "confident" and sorted(entries) == ["cost-specialist", "cost-workgroups"]
+    assert text.startswith(BY_PROGRAMME_INTRO)
+    assert "Secondary Mastery Specialist Programme (2026/27):" in text
+    assert "Secondary Teaching for Mastery Work Groups (2024/25):" in text
+    assert text.count("Source:") == 2
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("work group cost?", "cost-workgroups"),
+        ("how much does the specialist programme cost", "cost-specialist"),
+        ("is it free in 2024/25?", "cost-workgroups"),
+        ("fees for 2026-27", "cost-specialist"),
+    ],
+)
+def test_a_named_programme_or_year_gets_only_its_answer(
+    small: Knowledge, question: str, expected: str
+) -> None:
+    tier, entries, text = ask(small, question)
+    assert tier in ("confident", "likely") and entries == [expected], (tier, entries)
+    assert BY_PROGRAMME_INTRO not in text
+
+
+def test_two_questions_in_one_message_get_both_answers_in_order(small: Knowledge) -> None:
+    tier, entries, text = ask(small, "hw much does the work group cost and whats the deadline")
+    assert tier == "confident" and entries == ["cost-workgroups", "closing-date"]
+    assert text.index("£2000") < text.index("23 April 2026")
+    assert text.count("Source:") == 2
+
+
+def test_the_three_tiers(small: Knowledge) -> None:
+    confident = answer_question(small, "do I need QTS", TODAY)
+    assert confident.tier == "confident" and confident.options == ()
+    likely = answer_question(small, "the head and travel", TODAY)
+    assert likely.tier == "likely" and likely.entry is not None
+    assert likely.text.startswith("I think you're asking about")
+    assert [o.value for o in likely.options] == ["faq:head-launch"]
+    assert likely.as_json()["tier"] == "likely"
+    decline = answer_question(small, "What is the capital of France?", TODAY)
+    assert decline.tier == "decline" and decline.entry is None and decline.unanswered
+    assert decline.text.startswith(NOT_SURE) and WAY_ON in decline.text
+
+
+@pytest.mark.parametrize(
+    "text", ["thanks", "Thank you so much!", "ok", "OK great thanks", "3", "hello", "cheers", "bye"]
+)
+def test_small_talk_gets_a_short_reply_and_is_not_unanswered(small: Knowledge, text: str) -> None:
+    answer = answer_question(small, text, TODAY)
+    assert answer.tier == "smalltalk" and not answer.unanswered
+    assert NOT_SURE not in answer.text
+
+
+@pytest.mark.parametrize("text", ["thanks, is the work group free?", "ok so what's the deadline"])
+def test_a_question_with_pleasantries_is_not_small_talk(text: str) -> None:
+    assert small_talk(text) is None
+
+
+def test_questions_about_the_assistant_use_its_own_notice(knowledge: Knowledge) -> None:
+    for question in ("how long do you keep my data?", "what does /forget do", "who sees my data"):
+        answer = answer_question(knowledge, question, TODAY, about_assistant=lambda: "NOTICE")
+        assert [e.id for e in answer.entries] == ["assistant-privacy"], question
+        assert answer.text == "NOTICE"
+    hub = answer_question(
+        knowledge, "what is the legal basis for the maths hub holding my data?", TODAY
+    )
+    assert hub.entry is not None and hub.entry.id != "assistant-privacy"
+
+
+def test_unknown_words_lower_the_score_so_near_misses_are_declined(small: Knowledge) -> None:
+    tier, _, _ = ask(small, "is the primary mastery specialist programme free for FE colleges")
+    assert tier == "decline"
+
+
+def test_the_matcher_stays_within_its_budget_on_a_long_message(small: Knowledge) -> None:
+    # Not a timing test: a long paragraph is cut to the matcher's limit and still answered.
+    message = "we are a school. " * 50 + "is the work group free?"
+    answer = answer_question(small, message, TODAY)
+    assert answer.tier in ("confident", "likely", "decline")
+
+
+def test_json_adds_tier_and_matches(small: Knowledge) -> None:
+    obj = answer_question(small, "cost?", TODAY).as_json()
+    assert {"question", "answer", "match", "score", "suggestions", "tier", "matches"} == set(obj)
+    assert obj["match"] in obj["matches"]  # type: ignore[operator]
