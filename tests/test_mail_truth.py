@@ -25,7 +25,7 @@ from bot.mail.commands import format_outbox
 from bot.mail.smtp import SmtpTransport
 from bot.services import Services, open_services
 from bot.settings import SmtpSettings
-from bot.store.base import OutboxEntry
+from bot.store.base import OutboxEntry, RecipientResult
 from tests._smtp import HUB_ADDRESS, SmtpServer, contacts_file, submit
 
 TEACHER2 = "p.shah@denbigh.example.org"
@@ -109,6 +109,14 @@ async def test_a_refused_copy_is_recorded_and_shown(services: Services, server: 
     status = await status_text(services)
     assert "delivered to the hub's mail server" in status
     assert f"not copied to {TEACHER2}" in status
+
+
+async def _send_and_close(transport: SmtpTransport) -> tuple[RecipientResult, ...]:
+    # A transport keeps its connection for the next message until closed.
+    try:
+        return await transport.send(_envelope())
+    finally:
+        await transport.close()
 
 
 def _envelope() -> Envelope:
@@ -229,7 +237,7 @@ def test_credentials_are_never_sent_without_tls(tmp_path: Path) -> None:
         assert server.logins == []  # the password never went over the wire
 
         allowed = SmtpSettings(**{**plain.__dict__, "allow_plain_auth": True})
-        results = asyncio.run(SmtpTransport(allowed, timeout=2).send(_envelope()))
+        results = asyncio.run(_send_and_close(SmtpTransport(allowed, timeout=2)))
         assert server.logins == ["bot"] and len(server.messages) == 1
         assert [r.outcome for r in results] == ["accepted", "accepted"]
     finally:

@@ -95,8 +95,9 @@ REQUEST_PATHS: dict[str, Operation] = {
     "export --since": lambda s: s.applications(since=utcnow().date()),
     "/unanswered": lambda s: s.unanswered(20),
     # the outbox
-    "due mail": lambda s: s.due_mail(utcnow()),
+    "due mail": lambda s: s.due_mail(utcnow(), after_id=3),
     "pending mail": lambda s: s.outbox(statuses=("pending",)),
+    "when is mail next due": lambda s: s.pending_mail(),
     "mark sent": _sent,
     "mark an attempt failed": _fail,
     "replace held mail": _replace,

@@ -56,7 +56,7 @@ def format_outbox(entries: Sequence[OutboxEntry]) -> str:
 async def _list(settings: Settings) -> int:
     store = await SqliteStore.open(settings.db_path)
     try:
-        print(format_outbox(await store.outbox()))
+        print(format_outbox(await store.outbox(bodies=False)))
     finally:
         await store.close()
     return 0
@@ -72,7 +72,9 @@ async def _retry(settings: Settings) -> int:
         sender = sender_for(settings, store, composer)
         released = await sender.release_held(include_failed=True)
         report = await sender.deliver(force=True, lock_timeout=RETRY_LOCK_SECONDS)
-        entries = await store.outbox()
+        # Only what is still waiting, without the message bytes: after a big retry the
+        # outbox holds thousands of sent messages nobody needs to read back here.
+        waiting = await store.outbox(statuses=(PENDING, HELD, FAILED), bodies=False)
     finally:
         await store.close()
     if report.busy:
@@ -80,7 +82,6 @@ async def _retry(settings: Settings) -> int:
             "Another process kept the outbox busy for over a minute; try again shortly.",
             file=sys.stderr,
         )
-    waiting = [e for e in entries if e.status != SENT]
     print(
         f"Via {sender.transport.description}: sent {report.sent} now"
         + (f" (released {released} held or failed)" if released else "")

@@ -41,7 +41,6 @@ from bot.mail.lock import DeliveryLock, LockBusy
 from bot.store.base import (
     FAILED,
     HELD,
-    PENDING,
     OutboxEntry,
     OutgoingMail,
     Store,
@@ -57,6 +56,7 @@ DEFAULT_MAX_DELAY = 3600.0
 DEFAULT_MAX_ATTEMPTS = 80  # about three days of hourly attempts once the delay is capped
 DEFAULT_POLL_INTERVAL = 60.0
 BUSY_RETRY_SECONDS = 0.5
+FAR_FUTURE = dt.datetime(9999, 1, 1, tzinfo=dt.UTC)  # "due" for a pass that tries everything
 
 
 def _now() -> dt.datetime:
@@ -144,7 +144,7 @@ class OutboxSender:
             async with asyncio.timeout(max(grace, 0.0)):
                 if task is not None:
                     await task
-                if await self.store.outbox(statuses=(PENDING,)):
+                if (await self.store.pending_mail())[0]:
                     left = grace - (time.monotonic() - started)
                     await self.deliver(force=True, lock_timeout=max(left, 0.0))
         except TimeoutError:
@@ -155,7 +155,7 @@ class OutboxSender:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             self._loop = None
-        pending = len(await self.store.outbox(statuses=(PENDING,)))
+        pending, _ = await self.store.pending_mail()
         if pending:
             logger.warning(
                 "%d email(s) still pending: they go on the next start, or now with "
@@ -183,13 +183,12 @@ class OutboxSender:
                 await asyncio.wait_for(self._wake.wait(), timeout=max(wait, 0.01))
 
     async def _seconds_to_next(self) -> float:
-        pending = await self.store.outbox(statuses=(PENDING,))
-        times = [e.next_attempt_at for e in pending if e.next_attempt_at is not None]
+        pending, earliest = await self.store.pending_mail()
         if not pending:
             return self.poll_interval
-        if len(times) < len(pending):
+        if earliest is None:
             return 0.0
-        return min(self.poll_interval, max(0.0, (min(times) - self.clock()).total_seconds()))
+        return min(self.poll_interval, max(0.0, (earliest - self.clock()).total_seconds()))
 
     # -- delivering --------------------------------------------------------------------
 
@@ -206,30 +205,35 @@ class OutboxSender:
                 return PassReport(busy=True)
 
     async def _pass(self, force: bool) -> PassReport:
+        # Pages through the outbox in id order, one batch in memory at a time: an entry is
+        # tried at most once a pass, and 10,000 pending messages never all sit in memory.
         report = PassReport()
-        tried: set[int] = set()
+        after = 0
         down: TransportError | None = None
-        while True:
-            if force:
-                batch = await self.store.outbox(statuses=(PENDING,))
-            else:
-                batch = await self.store.due_mail(self.clock(), self.batch)
-            batch = [e for e in batch if e.id not in tried]
-            if not batch:
-                return report
-            for entry in batch:
-                tried.add(entry.id)
-                if down is not None:
-                    # The server is unreachable: count the attempt without contacting it again.
-                    await self._failed(entry, down, report)
-                    continue
-                error = await self._attempt(entry)
-                if error is None:
-                    report.sent += 1
-                    continue
-                await self._failed(entry, error, report)
-                if error.unavailable:
-                    down = error
+        try:
+            while True:
+                due = FAR_FUTURE if force else self.clock()
+                batch = await self.store.due_mail(due, self.batch, after_id=after)
+                if not batch:
+                    return report
+                for entry in batch:
+                    after = entry.id
+                    if down is not None:
+                        # The server is unreachable: count the attempt without contacting it again.
+                        await self._failed(entry, down, report)
+                        continue
+                    error = await self._attempt(entry)
+                    if error is None:
+                        report.sent += 1
+                        continue
+                    await self._failed(entry, error, report)
+                    if error.unavailable:
+                        down = error
+        finally:
+            # A transport may keep its connection between the messages of one pass (SMTP
+            # does); it is let go once the pass is over.
+            with contextlib.suppress(Exception):
+                await self.transport.close()
 
     async def _attempt(self, entry: OutboxEntry) -> TransportError | None:
         label = entry.reference or entry.message_id
@@ -290,7 +294,9 @@ class OutboxSender:
         current addresses; those that can now go become pending.  Returns how many."""
         if self.recompose is None:
             return 0
-        entries = await self.store.outbox(statuses=(HELD, FAILED) if include_failed else (HELD,))
+        entries = await self.store.outbox(
+            statuses=(HELD, FAILED) if include_failed else (HELD,), bodies=False
+        )
         if not entries:
             return 0
         applications = {a.reference: a for a in await self.store.applications()}

@@ -190,11 +190,23 @@ class Store(abc.ABC):
         """Recent questions the knowledge base could not answer, newest first."""
 
     @abc.abstractmethod
-    async def outbox(self, *, statuses: tuple[str, ...] | None = None) -> list[OutboxEntry]: ...
+    async def outbox(
+        self, *, statuses: tuple[str, ...] | None = None, bodies: bool = True
+    ) -> list[OutboxEntry]:
+        """The outbox in id order; ``bodies=False`` leaves each ``data`` empty (listings
+        need no message bytes, and 10,000 of them are 150 MB)."""
 
     @abc.abstractmethod
-    async def due_mail(self, now: dt.datetime, limit: int = 20) -> list[OutboxEntry]:
-        """Pending messages whose next attempt is due."""
+    async def due_mail(
+        self, now: dt.datetime, limit: int = 20, *, after_id: int = 0
+    ) -> list[OutboxEntry]:
+        """Pending messages whose next attempt is due, in id order, from after ``after_id``
+        (a sender pages through the outbox with it, holding one batch at a time)."""
+
+    @abc.abstractmethod
+    async def pending_mail(self) -> tuple[int, dt.datetime | None]:
+        """How many messages are pending, and the earliest next attempt among them
+        (None when one is due now, or none is pending)."""
 
     @abc.abstractmethod
     async def mark_sent(

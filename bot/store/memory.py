@@ -134,15 +134,31 @@ class MemoryStore(Store):
     async def unanswered(self, limit: int = 50) -> list[UnansweredQuestion]:
         return list(reversed(self.questions))[:limit]
 
-    async def outbox(self, *, statuses: tuple[str, ...] | None = None) -> list[OutboxEntry]:
-        return [m for m in self.mail if statuses is None or m.status in statuses]
+    async def outbox(
+        self, *, statuses: tuple[str, ...] | None = None, bodies: bool = True
+    ) -> list[OutboxEntry]:
+        return [
+            m if bodies else dataclasses.replace(m, data=b"")
+            for m in self.mail
+            if statuses is None or m.status in statuses
+        ]
 
-    async def due_mail(self, now: dt.datetime, limit: int = 20) -> list[OutboxEntry]:
+    async def due_mail(
+        self, now: dt.datetime, limit: int = 20, *, after_id: int = 0
+    ) -> list[OutboxEntry]:
         return [
             m
             for m in self.mail
-            if m.status == PENDING and (m.next_attempt_at is None or m.next_attempt_at <= now)
+            if m.id > after_id
+            and m.status == PENDING
+            and (m.next_attempt_at is None or m.next_attempt_at <= now)
         ][:limit]
+
+    async def pending_mail(self) -> tuple[int, dt.datetime | None]:
+        pending = [m for m in self.mail if m.status == PENDING]
+        if not pending or any(m.next_attempt_at is None for m in pending):
+            return len(pending), None
+        return len(pending), min(m.next_attempt_at for m in pending if m.next_attempt_at)
 
     def _update(self, entry_id: int, **changes: Any) -> None:
         self.mail = [

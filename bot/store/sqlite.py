@@ -465,24 +465,38 @@ class SqliteStore(Store):
             results=_results(row[12]),
         )
 
-    async def outbox(self, *, statuses: tuple[str, ...] | None = None) -> list[OutboxEntry]:
+    async def outbox(
+        self, *, statuses: tuple[str, ...] | None = None, bodies: bool = True
+    ) -> list[OutboxEntry]:
+        columns = self._OUTBOX_COLUMNS if bodies else self._OUTBOX_COLUMNS.replace("data", "x''")
         if statuses:
             marks = ",".join("?" * len(statuses))
             rows = await self._read_all(
-                f"SELECT {self._OUTBOX_COLUMNS} FROM outbox WHERE status IN ({marks}) ORDER BY id",
+                f"SELECT {columns} FROM outbox WHERE status IN ({marks}) ORDER BY id",
                 tuple(statuses),
             )
         else:
-            rows = await self._read_all(f"SELECT {self._OUTBOX_COLUMNS} FROM outbox ORDER BY id")
+            rows = await self._read_all(f"SELECT {columns} FROM outbox ORDER BY id")
         return [self._entry(r) for r in rows]
 
-    async def due_mail(self, now: dt.datetime, limit: int = 20) -> list[OutboxEntry]:
+    async def due_mail(
+        self, now: dt.datetime, limit: int = 20, *, after_id: int = 0
+    ) -> list[OutboxEntry]:
         rows = await self._all(
-            f"SELECT {self._OUTBOX_COLUMNS} FROM outbox WHERE status = ? AND "
+            f"SELECT {self._OUTBOX_COLUMNS} FROM outbox WHERE status = ? AND id > ? AND "
             "(next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY id LIMIT ?",
-            (PENDING, now.isoformat(), limit),
+            (PENDING, after_id, now.isoformat(), limit),
         )
         return [self._entry(r) for r in rows]
+
+    async def pending_mail(self) -> tuple[int, dt.datetime | None]:
+        [row] = await self._read_all(
+            "SELECT COUNT(*), MIN(next_attempt_at), COUNT(*) - COUNT(next_attempt_at)"
+            " FROM outbox WHERE status = ?",
+            (PENDING,),
+        )
+        count, earliest, due_now = int(row[0]), row[1], int(row[2])
+        return count, None if due_now else _time(earliest)
 
     async def mark_sent(
         self, entry_id: int, at: dt.datetime, results: tuple[RecipientResult, ...] = ()

@@ -1,0 +1,151 @@
+"""The outbox at scale: one batch in memory at a time, one SMTP connection a pass.
+
+A real aiosmtpd server on loopback counts connections (one EHLO each) and messages; a real
+SQLite store is traced to see what each pass reads.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from bot.mail.outbox import OutboxSender
+from bot.mail.smtp import SmtpTransport
+from bot.session import Session
+from bot.settings import SmtpSettings
+from bot.store.base import OutgoingMail, Submission, SubmittedApplication
+from bot.store.sqlite import SqliteStore
+from tests._smtp import free_port
+
+
+@dataclass
+class Counting:
+    """Accepts everything; counts connections; ``one_per_connection`` answers a second
+    MAIL FROM on a connection with 421, as servers with a per-connection limit do."""
+
+    one_per_connection: bool = False
+    connections: int = 0
+    refused_mail: int = 0
+    message_ids: list[str] = field(default_factory=list)
+
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        self.connections += 1
+        session.host_name = hostname
+        session.sent = 0
+        return responses
+
+    async def handle_MAIL(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if self.one_per_connection and getattr(session, "sent", 0) >= 1:
+            self.refused_mail += 1
+            return "421 4.7.0 one message per connection, come back"
+        envelope.mail_from = address
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        session.sent = getattr(session, "sent", 0) + 1
+        found = re.search(rb"Message-ID: (<[^>]+>)", envelope.original_content)
+        self.message_ids.append(found.group(1).decode() if found else "?")
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Counting, int]]:
+    handler = Counting()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield handler, port
+    finally:
+        controller.stop()
+
+
+def _mail(app: SubmittedApplication) -> OutgoingMail:
+    body = f"Message-ID: <{app.reference}@test>\r\nSubject: {app.reference}\r\n\r\nHello\r\n"
+    return OutgoingMail(
+        f"<{app.reference}@test>", "a@b.example", ("hub@c.example", "cc@d.example"), body.encode()
+    )
+
+
+async def _store_with(tmp_path: Path, count: int) -> SqliteStore:
+    store = await SqliteStore.open(tmp_path / "db.sqlite3")
+    for n in range(count):
+        await store.commit(f"u{n}", Session(), submission=Submission("enigma", {}, _mail))
+    return store
+
+
+async def test_one_connection_serves_a_whole_pass(
+    smtp: tuple[Counting, int], tmp_path: Path
+) -> None:
+    handler, port = smtp
+    store = await _store_with(tmp_path, 7)
+    try:
+        sender = OutboxSender(store, SmtpTransport(SmtpSettings(host="127.0.0.1", port=port)))
+        assert (await sender.deliver()).sent == 7
+        assert handler.connections == 1
+        assert len(handler.message_ids) == 7 == len(set(handler.message_ids))
+        # The pass let the connection go; the next pass opens a new one.
+        await store.commit("late", Session(), submission=Submission("enigma", {}, _mail))
+        assert (await sender.deliver()).sent == 1
+        assert handler.connections == 2
+    finally:
+        await store.close()
+    assert (await _reopened_stats(tmp_path))["mail_sent"] == 8
+
+
+async def test_a_kept_connection_the_server_drops_is_replaced_and_nothing_goes_twice(
+    smtp: tuple[Counting, int], tmp_path: Path
+) -> None:
+    handler, port = smtp
+    handler.one_per_connection = True
+    store = await _store_with(tmp_path, 5)
+    try:
+        sender = OutboxSender(store, SmtpTransport(SmtpSettings(host="127.0.0.1", port=port)))
+        report = await sender.deliver()
+        assert (report.sent, report.failed, report.gave_up) == (5, 0, 0)
+    finally:
+        await store.close()
+    assert handler.refused_mail == 4 and handler.connections == 5
+    assert sorted(handler.message_ids) == sorted(set(handler.message_ids))
+    assert len(handler.message_ids) == 5
+
+
+async def test_a_pass_holds_one_batch_of_messages_at_a_time(
+    smtp: tuple[Counting, int], tmp_path: Path
+) -> None:
+    handler, port = smtp
+    store = await _store_with(tmp_path, 25)
+    statements: list[str] = []
+    try:
+        transport = SmtpTransport(SmtpSettings(host="127.0.0.1", port=port))
+        sender = OutboxSender(store, transport, batch=10)
+        await store._db.set_trace_callback(statements.append)
+        if store._reader is not None:
+            await store._reader.set_trace_callback(statements.append)
+        assert (await sender.deliver(force=True)).sent == 25
+    finally:
+        await store.close()
+    reads = [s for s in statements if re.match(r"\s*SELECT .*\bdata\b.* FROM outbox", s)]
+    assert reads, statements
+    # Every read of message bodies is a page of at most 10; none reads all that is pending.
+    assert all(re.search(r"LIMIT 10$", s) for s in reads), reads
+    assert len(reads) == 4  # 10 + 10 + 5, and an empty page to end
+    assert len(handler.message_ids) == 25 == len(set(handler.message_ids))
+
+
+async def _reopened_stats(tmp_path: Path) -> dict[str, int]:
+    store = await SqliteStore.open(tmp_path / "db.sqlite3")
+    try:
+        return await store.stats()
+    finally:
+        await store.close()
