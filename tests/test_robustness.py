@@ -76,6 +76,7 @@ def _session_at(knowledge: Knowledge, field: str) -> str:
 @settings(max_examples=300, deadline=None)
 @given(field=st.sampled_from(FIELDS), text=junk)
 @example(field="review", text="1")  # the review's first option submits: see below
+@example(field="review", text="3")  # the third answer listed, opened for editing
 @example(field="privacy_consent", text="2")
 def test_junk_at_every_step_keeps_the_draft_whole(field: str, text: str) -> None:
     stored = _session_at(KNOWLEDGE, field)
@@ -113,6 +114,10 @@ def test_junk_at_every_step_keeps_the_draft_whole(field: str, text: str) -> None
     assert {k: v for k, v in after.answers.items() if k in earlier} == earlier
     if after.step == field:
         assert after.answers.get(field) == before.answers.get(field)
+    elif field == "review":
+        # Junk that names an answer to change (its label, or its number in the list)
+        # opens that question for editing; nothing given is lost.
+        assert after.editing and after.answers == before.answers, texts
     else:
         # junk that happens to be a valid answer is accepted, normalised
         assert field in after.answers
