@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from bot.answers import answer_question, entry_text
@@ -115,6 +115,9 @@ class Incoming:
     # A button press says which question it answered: a button from an old message (or
     # from before a restart) must not answer whatever question is current now.
     for_field: str | None = None
+    # A button pressed (``for_field`` None: a menu or suggestion button, which is current
+    # only while its choice is still on offer and no question is waiting).
+    button: bool = False
 
 
 @dataclass
@@ -122,6 +125,7 @@ class _Turn:
     replies: list[Reply] = field(default_factory=list)
     submission: Submission | None = None
     forget: bool = False
+    stale: bool = False  # a button for something no longer asked: nothing was changed
 
     def say(
         self,
@@ -186,12 +190,40 @@ class Assistant:
             return turn.replies
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
+        return (await self._turn(incoming)).replies
+
+    async def press(self, incoming: Incoming) -> tuple[list[Reply], bool]:
+        """A button press: the replies, and whether the button was current (False for a
+        stale one, which changed nothing, and for an update already handled)."""
+        turn = await self._turn(incoming)
+        return turn.replies, not turn.stale
+
+    async def handle_once(
+        self, user_id: str, update_key: str, action: Callable[[], Awaitable[None]]
+    ) -> bool:
+        """Run a channel's own ``action`` for an update (a staff command that never reaches
+        the conversation) unless that update was handled already, in the user's turn order;
+        its key is remembered with the session.  False when it was a re-delivery."""
+        async with self._lock(user_id):
+            session = await self.store.load_session(user_id) or Session()
+            if session.has_handled(update_key):
+                logger.info("skipping an update that was already handled")
+                return False
+            await action()
+            session.remember(update_key)
+            await self.store.commit(user_id, session)
+            return True
+
+    async def _turn(self, incoming: Incoming) -> _Turn:
+        """One turn, serialised per user: the only place a user's session is loaded and
+        committed, and where re-delivered updates and stale buttons are recognised."""
         async with self._lock(incoming.user_id):
             session = await self.store.load_session(incoming.user_id) or Session()
+            turn = _Turn()
             if incoming.update_key and session.has_handled(incoming.update_key):
                 logger.info("skipping an update that was already handled")
-                return []
-            turn = _Turn()
+                turn.stale = True
+                return turn
             await self._respond(session, incoming, turn)
             if turn.forget:
                 await self.store.forget(incoming.user_id)
@@ -208,7 +240,7 @@ class Assistant:
                 self._confirm_submission(stored, turn)
                 if self.on_submitted is not None:
                     self.on_submitted(stored)
-            return turn.replies
+            return turn
 
     # -- dispatch --------------------------------------------------------------------------
 
@@ -235,7 +267,8 @@ class Assistant:
         if text.startswith("/") and len(text) > 1 and not text[1].isspace():
             await self._command(session, incoming, text, turn)
             return
-        if incoming.for_field is not None and (state is None or state.step != incoming.for_field):
+        if not self._is_current(session, incoming):
+            turn.stale = True
             note = "That button belongs to an earlier question, so I haven't changed anything."
             if state is not None and state.step is not None:
                 flow = self.knowledge.flows[state.flow]
@@ -247,6 +280,17 @@ class Assistant:
             self._flow_input(session, state, text, turn, private=incoming.private)
             return
         await self._idle(session, incoming, text, turn)
+
+    @staticmethod
+    def _is_current(session: Session, incoming: Incoming) -> bool:
+        """Whether a button still answers what is being asked (typed text always does)."""
+        state = session.current()
+        waiting = state is not None and state.step is not None
+        if incoming.for_field is not None:
+            return waiting and state is not None and state.step == incoming.for_field
+        if incoming.button:
+            return not waiting and incoming.text in {value for _, value in session.offered}
+        return True
 
     async def _command(self, session: Session, incoming: Incoming, text: str, turn: _Turn) -> None:
         word, _, argument = text[1:].partition(" ")

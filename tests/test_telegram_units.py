@@ -8,15 +8,15 @@ from typing import Any
 import pytest
 from telegram import Chat, Message, Update, User
 
-from bot.channels._telegram_order import ChatOrderedProcessor
-from bot.channels._telegram_render import (
+from bot.channels.telegram import file_url_for, user_key
+from bot.channels.telegram.ordering import ChatOrderedProcessor
+from bot.channels.telegram.render import (
     MAX_CALLBACK_BYTES,
     CallbackCodec,
     render,
     split_text,
     utf16_len,
 )
-from bot.channels.telegram import file_url_for, user_key
 from tests.fake_bot_api import ParseEntitiesError, parse_telegram_html
 
 

@@ -1,6 +1,8 @@
-"""Pure helpers for the Telegram channel: HTML text, message splitting and button data.
+"""What the Telegram channel sends: HTML text, message splitting, button data, and the
+messages themselves.
 
-Kept free of network code so they can be tested directly.
+Everything but :func:`send_replies` is pure, so it can be tested directly.  Parse mode
+and link previews are the Application's ``Defaults`` (see builder), not per-call options.
 """
 
 from __future__ import annotations
@@ -8,6 +10,11 @@ from __future__ import annotations
 import hashlib
 import html
 from collections import OrderedDict
+
+from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters
+from telegram.ext import ContextTypes
+
+from bot.replies import Reply
 
 # Telegram's limits: 4096 characters of text after entity parsing (counted in UTF-16
 # code units) and 1-64 bytes of callback data per button.
@@ -95,3 +102,54 @@ class CallbackCodec:
         if not separator:
             return None
         return field, value
+
+
+def keyboard(reply: Reply, codec: CallbackCodec) -> InlineKeyboardMarkup | None:
+    if not reply.options:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    option.label, callback_data=codec.encode(reply.field, option.value)
+                )
+            ]
+            for option in reply.options
+        ]
+    )
+
+
+async def send_replies(
+    context: ContextTypes.DEFAULT_TYPE,
+    chat_id: int,
+    replies: list[Reply],
+    codec: CallbackCodec,
+    *,
+    reply_to: int | None = None,
+) -> None:
+    """Send each reply as HTML (split if long), its choices as buttons on the last part.
+    In groups (``reply_to`` set) replies quote the person's message, and a question
+    that wants typed text asks for a reply from that person only (selective ForceReply),
+    since a bot in privacy mode only sees replies and commands there."""
+    for reply in replies:
+        pieces = render(reply.text)
+        for number, piece in enumerate(pieces, 1):
+            markup: InlineKeyboardMarkup | ForceReply | None = None
+            if number == len(pieces):
+                markup = keyboard(reply, codec)
+                if markup is None and reply_to is not None and reply.field is not None:
+                    markup = ForceReply(selective=True)
+            await context.bot.send_message(
+                chat_id,
+                piece,
+                reply_markup=markup,
+                reply_parameters=(
+                    ReplyParameters(message_id=reply_to) if reply_to is not None else None
+                ),
+            )
+
+
+async def say(context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str) -> None:
+    """Plain text from the channel itself (not the assistant), escaped and split."""
+    for piece in render(text):
+        await context.bot.send_message(chat_id, piece)
