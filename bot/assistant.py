@@ -235,7 +235,9 @@ class Assistant:
                 )
             except SubmissionRefused as refused:
                 # Nothing was stored: the saved draft still stands at its review.
-                return [Reply(f"{refused}\n\nYour answers are kept: /resume shows them again.")]
+                return _Turn(
+                    [Reply(f"{refused}\n\nYour answers are kept: /resume shows them again.")]
+                )
             if stored is not None:
                 self._confirm_submission(stored, turn)
                 if self.on_submitted is not None:
