@@ -353,6 +353,9 @@ def _date_arg(value: str) -> dt.date:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # Everything the assistant creates (database, .eml files, locks) holds personal data:
+    # readable by this user only (files 0600, folders 0700).
+    os.umask(0o077)
     # A service logs what it does; a terminal conversation shows only what needs attention.
     service = args.command in ("run", "web") or (
         args.command is None and os.environ.get("TELEGRAM_BOT_TOKEN")

@@ -15,6 +15,7 @@ import os
 import re
 from pathlib import Path
 
+from bot.exceptions import DeliveryError
 from bot.mail.base import Envelope, Transport, TransportError, all_accepted
 from bot.store.base import RecipientResult
 
@@ -35,7 +36,7 @@ class EmlDirectoryTransport(Transport):
         return self.directory / file_name(envelope)
 
     def _write(self, envelope: Envelope) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         target = self.path_for(envelope)
         partial = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         try:
@@ -46,6 +47,25 @@ class EmlDirectoryTransport(Transport):
             os.replace(partial, target)
         finally:
             partial.unlink(missing_ok=True)
+
+    def _probe(self) -> None:
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        probe = self.directory / f".probe.{os.getpid()}"
+        try:
+            probe.write_bytes(b"")
+        finally:
+            probe.unlink(missing_ok=True)
+
+    async def probe(self) -> None:
+        """Refuse to start when the mail folder cannot be written: an application taken
+        now could not be delivered."""
+        try:
+            await asyncio.to_thread(self._probe)
+        except OSError as exc:
+            raise DeliveryError(
+                f"cannot write to the mail folder {self.directory}: {exc.strerror or exc} "
+                "(it must be a writable directory; BOT_DATA_DIR sets where it is)"
+            ) from None
 
     async def send(self, envelope: Envelope) -> tuple[RecipientResult, ...]:
         try:

@@ -36,6 +36,7 @@ import logging
 import time
 from collections.abc import Callable
 
+from bot.exceptions import BotError
 from bot.mail.base import Envelope, Transport, TransportError
 from bot.mail.lock import DeliveryLock, LockBusy
 from bot.store.base import (
@@ -175,6 +176,8 @@ class OutboxSender:
                 wait = await self._seconds_to_next()
                 if report.busy:
                     wait = max(wait, BUSY_RETRY_SECONDS)
+            except BotError as exc:  # e.g. the database is full: one line, not a traceback
+                logger.error("an outbox pass failed (%s); trying again in %.0f s", exc, wait)
             except Exception:
                 logger.exception("an outbox pass failed; trying again in %.0f s", wait)
             if self._stopping:

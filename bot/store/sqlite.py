@@ -13,9 +13,13 @@ request path uses an index (tests/test_store_plans.py checks each one's query pl
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
+import functools
 import json
 import logging
+import os
+import sqlite3
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
@@ -144,6 +148,40 @@ def _mail_columns(mail: OutgoingMail) -> tuple[Any, ...]:
     )
 
 
+def describe(exc: BaseException) -> str:
+    """A one-line account of a database failure, with what to do about it."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    lowered = text.lower()
+    if "full" in lowered:
+        return f"{text} (free some disk space; nothing already saved is lost)"
+    if "readonly" in lowered or "read-only" in lowered or "permission" in lowered:
+        return f"{text} (the data directory must be writable by this user)"
+    if "malformed" in lowered or "not a database" in lowered or "corrupt" in lowered:
+        return f"{text} (the file is damaged: restore it from a backup, or move it away to start afresh)"
+    return text
+
+
+def _store_errors(cls: type[SqliteStore]) -> type[SqliteStore]:
+    """Every public coroutine of the store raises StoreError (one readable line) for a
+    database failure, instead of a raw sqlite3 traceback."""
+    for name, method in list(vars(cls).items()):
+        if name.startswith("_") or name == "close" or not asyncio.iscoroutinefunction(method):
+            continue
+
+        def wrap(method: Any, name: str = name) -> Any:
+            @functools.wraps(method)
+            async def guarded(self: SqliteStore, *args: Any, **kwargs: Any) -> Any:
+                try:
+                    return await method(self, *args, **kwargs)
+                except sqlite3.Error as exc:
+                    raise StoreError(f"the database {self.path} failed: {describe(exc)}") from None
+
+            return guarded
+
+        setattr(cls, name, wrap(method))
+    return cls
+
+
 def _read_only_uri(path: Path) -> str:
     return path.resolve().as_uri() + "?mode=ro"
 
@@ -166,6 +204,7 @@ async def _migrate(connection: aiosqlite.Connection) -> None:
             raise
 
 
+@_store_errors
 class SqliteStore(Store):
     def __init__(
         self,
@@ -190,23 +229,49 @@ class SqliteStore(Store):
 
     @classmethod
     async def open(cls, path: Path) -> SqliteStore:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        """Open (creating, or migrating) the database; raises StoreError with one readable
+        line, having closed whatever it opened, so a failed start never hangs on a worker."""
+        opened: list[aiosqlite.Connection] = []
         try:
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             connection = await aiosqlite.connect(path, isolation_level=None)
+            opened.append(connection)
             await connection.execute("PRAGMA journal_mode=WAL")
             await connection.execute("PRAGMA synchronous=NORMAL")
             await connection.execute("PRAGMA busy_timeout=5000")
+            # Deleted rows are overwritten, not left readable in free pages (/forget, purge).
+            await connection.execute("PRAGMA secure_delete=ON")
             await _migrate(connection)
+            with contextlib.suppress(OSError):
+                os.chmod(path, 0o600)
             reader = await aiosqlite.connect(_read_only_uri(path), uri=True, isolation_level=None)
+            opened.append(reader)
             await reader.execute("PRAGMA busy_timeout=5000")
-        except aiosqlite.Error as exc:
-            raise StoreError(f"cannot open the database {path}: {exc}") from exc
+        except (sqlite3.Error, OSError) as exc:
+            for connection in opened:
+                with contextlib.suppress(Exception):
+                    await connection.close()
+            raise StoreError(f"cannot open the database {path}: {describe(exc)}") from None
+        except BaseException:
+            for connection in opened:
+                with contextlib.suppress(Exception):
+                    await connection.close()
+            raise
         return cls(connection, path, reader)
 
     async def close(self) -> None:
-        if self._reader is not None:
-            await self._reader.close()
-        await self._db.close()
+        try:
+            if self._reader is not None:
+                await self._reader.close()
+        finally:
+            await self._db.close()
+
+    async def _rollback(self) -> None:
+        # SQLite has already rolled back after some errors (a full disk): a second ROLLBACK
+        # would fail with "no transaction is active" and hide the error that matters.
+        if self._db.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                await self._db.execute("ROLLBACK")
 
     # Every call below is one round trip to aiosqlite's worker thread; an update costs two
     # (load the session, save it), which is what keeps the Telegram bot near PTB's speed.
@@ -282,7 +347,7 @@ class SqliteStore(Store):
                 stored = await self._insert_application(user_id, submission, now)
                 await self._db.execute("COMMIT")
             except BaseException:
-                await self._db.execute("ROLLBACK")
+                await self._rollback()
                 raise
             self._cache(user_id, state)
             return stored
@@ -352,7 +417,7 @@ class SqliteStore(Store):
                 await self._db.execute("DELETE FROM transcript WHERE user_id = ?", (user_id,))
                 await self._db.execute("COMMIT")
             except BaseException:
-                await self._db.execute("ROLLBACK")
+                await self._rollback()
                 raise
 
     # -- transcripts ---------------------------------------------------------------------
