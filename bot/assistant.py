@@ -20,7 +20,14 @@ from bot.flows.engine import FlowEngine, Outcome, match_option
 from bot.flows.validators import MAX_ANSWER_CHARS, academic_year
 from bot.knowledge.base import Knowledge
 from bot.knowledge.faq import FaqEntry
-from bot.knowledge.hub_text import ANY_HUB, describe_hub, describe_search
+from bot.knowledge.hub_text import (
+    ANY_HUB,
+    PLACE_CHOICE,
+    describe_hub,
+    describe_search,
+    search_options,
+)
+from bot.knowledge.hubs import HubSearch
 from bot.knowledge.text import fold, strip_control
 from bot.limits import SubmissionLimits
 from bot.replies import Option, Reply
@@ -316,7 +323,7 @@ class Assistant:
             self._start_flow(session, "eligibility", turn)
         elif command == "hub":
             if argument:
-                turn.say(describe_search(self.knowledge.finder.find(argument)))
+                self._say_search(session, self.knowledge.finder.find(argument), turn, offer=not in_form)
                 self._reask(session, turn)
             else:
                 self._start_flow(session, "hub", turn)
@@ -447,8 +454,8 @@ class Assistant:
         if _HUB_WORDS & set(fold(text).split()):
             # "Which hub covers Sheffield?": a place named with a hub question is a search.
             search = self.knowledge.finder.find(text)
-            if search.status in ("found", "outside"):
-                turn.say(describe_search(search))
+            if search.status not in ("unknown", "empty"):
+                self._say_search(session, search, turn)
                 return
         answer = answer_question(
             self.knowledge,
@@ -467,8 +474,8 @@ class Assistant:
             self._remind_draft(session, turn, incoming.private)
             return
         search = self.knowledge.finder.find(text, whole=True)
-        if search.status in ("found", "outside"):
-            turn.say(describe_search(search))
+        if search.status not in ("unknown", "empty"):
+            self._say_search(session, search, turn)
             return
         draft = session.flows.get(EOI)
         if draft is not None and incoming.private and not text.endswith("?"):
@@ -490,6 +497,8 @@ class Assistant:
             turn.say('Type your question, for example "How much release time is there?"')
         elif value == "resume":
             self._resume(session, turn)
+        elif value.startswith(PLACE_CHOICE):
+            self._say_search(session, self.knowledge.finder.find(value[len(PLACE_CHOICE) :]), turn)
         elif value in ("eligibility", "hub", EOI):
             if value == EOI and not incoming.private:
                 turn.say(
@@ -550,6 +559,16 @@ class Assistant:
         else:
             session.flows.pop(state.flow, None)
             turn.say("Stopped. Ask me a question, or send /start for the menu.")
+
+    def _say_search(
+        self, session: Session, search: HubSearch, turn: _Turn, *, offer: bool = True
+    ) -> None:
+        """A hub search's answer; a shared name or a guessed typo comes with buttons to
+        say which place was meant."""
+        options = search_options(search) if offer else ()
+        if options:
+            session.offered = [(o.label, o.value) for o in options]
+        turn.say(describe_search(search), options)
 
     def _nearest(self, location: tuple[float, float], turn: _Turn) -> None:
         first, *others = self.knowledge.finder.nearest(*location)

@@ -1,39 +1,156 @@
-"""How hubs and hub searches are described to a person, the same in every channel."""
+"""How hubs and hub searches are described to a person, the same in every channel.
+
+The advice agrees with 005_hubs_since_2020.md: a school may choose to work with any Maths
+Hub; the hub the finder names first is the local suggestion; a hub whose details are only
+announced is checked on the NCETM website's hub search.
+"""
 
 from __future__ import annotations
 
-from bot.knowledge.hubs import Hub, HubSearch
+from typing import Any
 
-ANY_HUB = "A school may choose to work with any Maths Hub, not only the one for its area."
+from bot.knowledge.hubs import COUNTRIES, Hub, HubSearch
+from bot.replies import Option
+
+ANY_HUB = (
+    "The first hub is the local suggestion: a school may choose to work with any Maths Hub, "
+    "not only the one for its area."
+)
 CONTACT_NOTE = "Contact details for each Maths Hub are on the Maths Hubs Programme website."
+HUB_SEARCH = "the NCETM website's Maths Hub search (by school name or location)"
+# The value of a button that answers "which place did you mean?".
+PLACE_CHOICE = "place:"
+
+
+def provenance_note(hub: Hub) -> str:
+    if hub.status == "verified" and hub.verified_date is not None:
+        return f"Confirmed with the hub on {hub.verified_date:%-d %B %Y}."
+    when = f" ({hub.announced_date:%B %Y})" if hub.announced_date else ""
+    return f"Details as publicly announced{when}, not confirmed with the hub: check them on {HUB_SEARCH}."
 
 
 def describe_hub(hub: Hub) -> str:
     contact = hub.email
     if hub.has_placeholder_email:
         contact = f"{hub.email} (placeholder: {CONTACT_NOTE})"
-    return f"{hub.name} ({hub.region})\nLead school: {hub.lead_school}\nContact: {contact}"
+    title = f"{hub.name} ({hub.region})"
+    if not hub.name_published:
+        title += "; its own name is not in our sources"
+    lines = [
+        title,
+        f"Lead school: {hub.lead_school or 'not in our sources'}",
+        f"Contact: {contact}",
+    ]
+    if hub.website:
+        lines.append(f"Website: {hub.website}")
+    if hub.former_names:
+        lines.append("Formerly " + " and ".join(hub.former_names) + ".")
+    lines.append(provenance_note(hub))
+    return "\n".join(lines)
+
+
+def describe_outside(place: str, country: str) -> str:
+    name, preposition, kind = COUNTRIES.get(
+        country, (country.replace("_", " ").title(), "in", "abroad")
+    )
+    bare = name.removeprefix("the ")
+    if place.lower().removeprefix("the ") == bare.lower():
+        subject = name[0].upper() + name[1:]
+        where = {
+            "nation": f"{subject} is not part of England",
+            "crown": f"{subject} is a Crown Dependency, outside England",
+            "abroad": f"{subject} is outside the United Kingdom",
+        }[kind]
+    elif kind == "nation":
+        where = f"{place} is in {name}, not England"
+    elif kind == "crown":
+        where = f"{place} is {preposition} {name}, which is outside England (a Crown Dependency)"
+    else:
+        where = f"{place} is {preposition} {name}, outside the United Kingdom"
+    return (
+        f"{where}. Maths Hubs serve schools in England, so there is no Maths Hub for it. "
+        + CONTACT_NOTE
+    )
 
 
 def describe_search(search: HubSearch) -> str:
     shown = search.query if len(search.query) <= 60 else search.query[:57] + "..."
     if search.status == "empty":
         return "Please tell me a town, county, London borough, postcode or hub name."
-    if search.status == "outside":
-        return (
-            f"{search.recognised or shown} is in {search.country}, not England. Maths Hubs serve "
-            "schools in England, so there is no Maths Hub for it. " + CONTACT_NOTE
-        )
-    if search.status == "unknown":
+    if search.status == "outside" and search.country is not None:
+        return describe_outside(search.recognised or shown, search.country)
+    if search.status == "unknown" or not search.hubs:
         return (
             f"I couldn't find a place called \"{shown}\" in England. Try the school's town, "
             'county, London borough or postcode (for example "Truro", "Kent", '
-            '"Southwark" or "NR2 4AB"). ' + ANY_HUB
+            f'"Southwark" or "NR2 4AB"), or look the school up on {HUB_SEARCH}. '
+            "A school may choose to work with any Maths Hub."
         )
+    if search.status == "ambiguous":
+        lines = [f"There is more than one {search.recognised}. Which one is the school in?"]
+        for choice in search.choices:
+            if choice.hub is not None:
+                lines.append(f"- {choice.label}: {choice.hub.name}")
+            elif choice.country is not None:
+                lines.append(f"- {choice.label}: outside England, no Maths Hub")
+        lines += [
+            "",
+            f'Reply with the place as written above (for example "{search.choices[0].label}").',
+        ]
+        return "\n".join(lines)
     first, *others = search.hubs
-    lines = [f"The Maths Hub for {search.recognised or shown} is:", "", describe_hub(first)]
+    if search.status == "suggested":
+        lines = [
+            f'I don\'t know a place called "{shown}". Did you mean {search.recognised}? '
+            "If so, its Maths Hub is:",
+        ]
+    else:
+        lines = [f"The Maths Hub for {search.recognised or shown} is:"]
+    lines += ["", describe_hub(first)]
     if others:
         lines += ["", "Nearby hubs that also serve the area:"]
         lines += [f"- {hub.name} ({hub.region}): {hub.email}" for hub in others]
     lines += ["", ANY_HUB]
     return "\n".join(lines)
+
+
+def search_options(search: HubSearch) -> tuple[Option, ...]:
+    """Buttons for a search that needs an answer: which place, or whether the guess is right."""
+    if search.status == "ambiguous":
+        return tuple(Option(c.label, PLACE_CHOICE + c.label) for c in search.choices)
+    if search.status == "suggested" and search.recognised:
+        return (Option(f"Yes, {search.recognised}", PLACE_CHOICE + search.recognised),)
+    return ()
+
+
+def search_json(search: HubSearch) -> dict[str, Any]:
+    """``hub --json``: the contract's ``query`` and ``hubs`` (each with ``id``, ``name``,
+    ``region``, ``lead_school``, ``email``), plus what the finder made of the place."""
+    place_of: dict[str, str] = {}
+    for choice in search.choices:
+        if choice.hub is not None:
+            place_of.setdefault(choice.hub.id, choice.label)
+    hubs = []
+    for hub in search.hubs:
+        row = hub.as_json()
+        if hub.id in place_of:
+            row["place"] = place_of[hub.id]
+            row["county"] = place_of[hub.id].partition(",")[2].strip()
+        hubs.append(row)
+    return {
+        "query": search.query,
+        "hubs": hubs,
+        "match": search.status,
+        "place": search.recognised,
+        "ambiguous": search.status == "ambiguous",
+        "choices": [
+            {
+                "place": c.label,
+                "county": c.county,
+                "hub": c.hub.id if c.hub else None,
+                "country": c.country,
+            }
+            for c in search.choices
+        ],
+        "country": search.country_name,
+    }
