@@ -909,7 +909,7 @@ def hub_warnings(directory: HubDirectory, today: dt.date) -> list[str]:
         if hub.verified_date is None:
             warnings.append(
                 f"{where}:{hub.line}: hub {hub.id}: never verified (details as announced "
-                f"{hub.announced_date:%d %B %Y}); confirm them with the hub and set "
+                f"{hub.announced_date:%-d %B %Y}); confirm them with the hub and set "
                 "`verified: DATE` in the operator's file"
             )
         elif (today - hub.verified_date).days > VERIFY_EVERY_DAYS:
