@@ -133,7 +133,6 @@ def test_the_matcher_does_not_guess(question: str) -> None:
     ("place", "hub"),
     [
         ("Sheffield", "South Yorkshire Maths Hub"),
-        ("Sheffeild", "South Yorkshire Maths Hub"),  # a typo
         ("S1 2HE", "South Yorkshire Maths Hub"),  # a postcode
         ("MK5 6BH", "Enigma Maths Hub"),
     ],
@@ -142,6 +141,12 @@ def test_the_finder_puts_the_right_hub_first(place: str, hub: str) -> None:
     search = shared_knowledge().finder.find(place)
     assert search.status == "found" and search.found
     assert search.hubs[0].name == hub
+
+
+def test_a_typo_is_a_suggestion_with_the_hub_of_the_place_it_may_mean() -> None:
+    search = shared_knowledge().finder.find("Sheffeild")
+    assert search.status == "suggested" and search.recognised == "Sheffield"
+    assert search.hubs[0].name == "South Yorkshire Maths Hub"
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.knowledge.hubs import COUNTRIES, Hub, HubSearch
+from bot.knowledge.hubs import COUNTRIES, Hub, HubSearch, country_name
 from bot.replies import Option
 
 ANY_HUB = (
@@ -77,8 +77,8 @@ def describe_search(search: HubSearch) -> str:
     shown = search.query if len(search.query) <= 60 else search.query[:57] + "..."
     if search.status == "empty":
         return "Please tell me a town, county, London borough, postcode or hub name."
-    if search.status == "outside" and search.country is not None:
-        return describe_outside(search.recognised or shown, search.country)
+    if search.status == "outside" and search.country_id is not None:
+        return describe_outside(search.recognised or shown, search.country_id)
     if search.status == "unknown" or not search.hubs:
         return (
             f"I couldn't find a place called \"{shown}\" in England. Try the school's town, "
@@ -148,9 +148,9 @@ def search_json(search: HubSearch) -> dict[str, Any]:
                 "place": c.label,
                 "county": c.county,
                 "hub": c.hub.id if c.hub else None,
-                "country": c.country,
+                "country": country_name(c.country) if c.country else None,
             }
             for c in search.choices
         ],
-        "country": search.country_name,
+        "country": search.country,
     }

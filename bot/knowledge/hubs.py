@@ -250,6 +250,10 @@ def _qualifier(label: str) -> str:
     return label.partition(",")[2].strip()
 
 
+def country_name(country: str) -> str:
+    return COUNTRIES.get(country, (country.replace("_", " ").title(), "", ""))[0]
+
+
 # -- the schema of knowledge/hubs.yaml ---------------------------------------------------------
 
 
@@ -438,11 +442,9 @@ class HubSearch:
     def found(self) -> bool:
         return bool(self.hubs)
 
-    @property
-    def country_name(self) -> str | None:
-        if self.country is None:
-            return None
-        return COUNTRIES.get(self.country, (self.country.replace("_", " ").title(), "", ""))[0]
+    # The key of the place outside England in COUNTRIES ("isle_of_man"); ``country`` is its
+    # display name ("the Isle of Man").
+    country_id: str | None = None
 
 
 @dataclass
@@ -883,7 +885,13 @@ class HubFinder:
             )
             return HubSearch(query, "ambiguous", hubs=hubs, recognised=match.label, choices=choices)
         if match.country is not None and not hubs:
-            return HubSearch(query, "outside", recognised=match.label, country=match.country)
+            return HubSearch(
+                query,
+                "outside",
+                recognised=match.label,
+                country=country_name(match.country),
+                country_id=match.country,
+            )
         status = "suggested" if suggested else "found"
         return HubSearch(query, status, hubs=hubs, recognised=match.label)
 
