@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from bot.answers import answer_question, entry_text
-from bot.exceptions import SubmissionRefused
+from bot.exceptions import SessionConflict, SubmissionRefused
 from bot.flows.engine import FlowEngine, Outcome, match_option
 from bot.flows.validators import MAX_ANSWER_CHARS, academic_year
 from bot.knowledge.base import Knowledge
@@ -185,15 +185,22 @@ class Assistant:
     async def greet(self, user_id: str, *, private: bool = True) -> list[Reply]:
         """What a person sees on opening the conversation (resuming a draft if there is one)."""
         async with self._lock(user_id):
-            session = await self.store.load_session(user_id) or Session()
-            turn = _Turn()
-            state = session.current()
-            if state is not None and state.flow == EOI and private:
-                turn.say("Welcome back! Your Expression of Interest is saved; let's carry on.")
-                self._resume(session, turn)
-            else:
-                self._welcome(session, turn, private)
-            await self.store.commit(user_id, session)
+            for attempt in (1, 2):
+                session = await self.store.load_session(user_id) or Session()
+                turn = _Turn()
+                state = session.current()
+                if state is not None and state.flow == EOI and private:
+                    turn.say("Welcome back! Your Expression of Interest is saved; let's carry on.")
+                    self._resume(session, turn)
+                else:
+                    self._welcome(session, turn, private)
+                try:
+                    await self.store.commit(user_id, session)
+                except SessionConflict:
+                    if attempt == 2:
+                        raise
+                    continue  # another process saved it meanwhile: greet from that
+                break
             return turn.replies
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
@@ -225,31 +232,38 @@ class Assistant:
         """One turn, serialised per user: the only place a user's session is loaded and
         committed, and where re-delivered updates and stale buttons are recognised."""
         async with self._lock(incoming.user_id):
-            session = await self.store.load_session(incoming.user_id) or Session()
-            turn = _Turn()
-            if incoming.update_key and session.has_handled(incoming.update_key):
-                logger.info("skipping an update that was already handled")
-                turn.stale = True
-                return turn
-            await self._respond(session, incoming, turn)
-            if turn.forget:
-                await self.store.forget(incoming.user_id)
-            if incoming.update_key:
-                session.remember(incoming.update_key)
             try:
-                stored = await self.store.commit(
-                    incoming.user_id, session, submission=turn.submission
-                )
-            except SubmissionRefused as refused:
-                # Nothing was stored: the saved draft still stands at its review.
-                return _Turn(
-                    [Reply(f"{refused}\n\nYour answers are kept: /resume shows them again.")]
-                )
-            if stored is not None:
-                self._confirm_submission(stored, turn)
-                if self.on_submitted is not None:
-                    self.on_submitted(stored)
+                return await self._turn_once(incoming)
+            except SessionConflict:
+                # Another process (a second terminal on the same data) saved this user's
+                # session after we read it: nothing of ours was written, so the turn runs
+                # again on what is really stored - a draft is never overwritten by an older
+                # copy, nor submitted twice.
+                logger.info("the session changed in another process; reading it again")
+                return await self._turn_once(incoming)
+
+    async def _turn_once(self, incoming: Incoming) -> _Turn:
+        session = await self.store.load_session(incoming.user_id) or Session()
+        turn = _Turn()
+        if incoming.update_key and session.has_handled(incoming.update_key):
+            logger.info("skipping an update that was already handled")
+            turn.stale = True
             return turn
+        await self._respond(session, incoming, turn)
+        if turn.forget:
+            await self.store.forget(incoming.user_id)
+        if incoming.update_key:
+            session.remember(incoming.update_key)
+        try:
+            stored = await self.store.commit(incoming.user_id, session, submission=turn.submission)
+        except SubmissionRefused as refused:
+            # Nothing was stored: the saved draft still stands at its review.
+            return _Turn([Reply(f"{refused}\n\nYour answers are kept: /resume shows them again.")])
+        if stored is not None:
+            self._confirm_submission(stored, turn)
+            if self.on_submitted is not None:
+                self.on_submitted(stored)
+        return turn
 
     # -- dispatch --------------------------------------------------------------------------
 
@@ -353,7 +367,7 @@ class Assistant:
             session.active, session.flows, session.offered = None, {}, []
             turn.forget = True
             turn.say(
-                "Done: I've deleted your draft and your conversation data. An application you "
+                "Done: I've deleted your draft, our conversation and the questions you asked me. An application you "
                 "already submitted stays with the Maths Hub it was sent to; contact that hub to "
                 "have it removed."
             )
@@ -482,7 +496,13 @@ class Assistant:
             turn.say("Let's carry on with your Expression of Interest.")
             self._resume(session, turn)
             return
-        await self.store.record_unanswered(text, answer.score)
+        draft = session.flows.get(EOI)
+        await self.store.record_unanswered(
+            text,
+            answer.score,
+            user_id=incoming.user_id,
+            hub_id=(draft.answers.get("maths_hub") or None) if draft is not None else None,
+        )
         session.offered = [(o.label, o.value) for o in answer.options]
         turn.say(answer.chat_text, answer.options)
 

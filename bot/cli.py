@@ -100,10 +100,10 @@ def _about_assistant(knowledge: Knowledge, settings: Settings) -> Callable[[], s
 
 
 async def _record_unanswered(settings: Settings, questions: list[tuple[str, int]]) -> None:
-    from bot.store.sqlite import SqliteStore
+    from bot.retention import open_store
 
     try:
-        store = await SqliteStore.open(settings.db_path)
+        store = await open_store(settings)
     except BotError as exc:
         logger.warning("could not record unanswered questions: %s", exc)
         return
@@ -294,10 +294,10 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_unanswered(args: argparse.Namespace, settings: Settings) -> int:
     from bot.answers import group_unanswered
-    from bot.store.sqlite import SqliteStore
+    from bot.retention import open_store
 
     async def main() -> None:
-        store = await SqliteStore.open(settings.db_path)
+        store = await open_store(settings)
         try:
             # Repeats are grouped, so read well past the limit of groups shown.
             rows = await store.unanswered(max(args.limit, 1) * 20)

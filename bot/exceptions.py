@@ -4,7 +4,8 @@ BotError
 ├── KnowledgeError        knowledge/ or flows/ is invalid (carries every ``file:line: problem``)
 ├── ConfigError           an environment setting is missing or malformed
 ├── StoreError            the SQLite store could not do what was asked
-│   └── ApplicationLocked a submitted application cannot be changed
+│   ├── ApplicationLocked a submitted application cannot be changed
+│   └── SessionConflict   another process changed this user's session first
 ├── SubmissionRefused   a submission would pass a cap on submissions (see bot.limits)
 └── DeliveryError         a message could not be handed to the mail server
     └── HeldMessage       the hub still has a placeholder address, so the message is held
@@ -39,6 +40,10 @@ class StoreError(BotError):
 
 class ApplicationLocked(StoreError):
     """A submitted application cannot be edited."""
+
+
+class SessionConflict(StoreError):
+    """Another process saved this user's session after we read it; nothing was written."""
 
 
 class SubmissionRefused(BotError):

@@ -20,9 +20,9 @@ from bot.assistant import Assistant
 from bot.knowledge.base import Knowledge, load_knowledge
 from bot.mail.factory import composer_for, sender_for
 from bot.mail.outbox import OutboxSender
+from bot.retention import PurgeSchedule, open_store
 from bot.settings import Settings
-from bot.store.base import Store, utcnow
-from bot.store.sqlite import SqliteStore
+from bot.store.base import Store
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +39,7 @@ class Services:
     store: Store
     assistant: Assistant
     sender: OutboxSender | None = None
+    purging: PurgeSchedule | None = None
     _sigterm: asyncio.AbstractEventLoop | None = field(default=None, repr=False)
     _closing: set[asyncio.Task[None]] = field(default_factory=set, repr=False)
     _closed: bool = field(default=False, repr=False)
@@ -83,6 +84,8 @@ class Services:
             self._sigterm.remove_signal_handler(signal.SIGTERM)
             self._sigterm = None
         try:
+            if self.purging is not None:
+                await self.purging.stop()
             if self.sender is not None:
                 await self.sender.stop(self.settings.shutdown_grace_seconds)
                 await self.sender.transport.close()
@@ -93,11 +96,8 @@ class Services:
 async def open_services(settings: Settings, knowledge: Knowledge | None = None) -> Services:
     knowledge = knowledge or load_checked_knowledge(settings)
     composer = composer_for(settings, knowledge)  # raises ConfigError on a bad MAIL_FROM
-    store = await SqliteStore.open(settings.db_path)
+    store = await open_store(settings)  # purges what is past its retention period
     try:
-        removed = await store.purge(utcnow())
-        if removed:
-            logger.info("purged %d records past their retention period", removed)
         sender = sender_for(settings, store, composer)
         await sender.transport.probe()  # e.g. credentials set but the server offers no TLS
         assistant = Assistant(
@@ -109,5 +109,7 @@ async def open_services(settings: Settings, knowledge: Knowledge | None = None) 
         raise
     logger.info("delivering applications via %s", sender.transport.description)
     services = Services(settings, knowledge, store, assistant, sender)
+    services.purging = PurgeSchedule(store, settings, settings.purge_interval_seconds)
+    services.purging.start()  # a service that runs for months still forgets on time
     services.terminate_cleanly_on_sigterm()
     return services

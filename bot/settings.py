@@ -138,6 +138,7 @@ class Settings:
     mail_from: str = DEFAULT_MAIL_FROM
     staff: Mapping[int, str | None] = field(default_factory=dict)
     shutdown_grace_seconds: float = DEFAULT_SHUTDOWN_GRACE_SECONDS
+    purge_interval_seconds: float = 3600.0  # how often a running service applies retention
     telegram_http: str = DEFAULT_TELEGRAM_HTTP  # the Bot API HTTP client: aiohttp or httpx
     telegram_proxy: str | None = None
     web_host: str = DEFAULT_WEB_HOST

@@ -390,6 +390,24 @@ async def test_staff_unanswered_is_split_over_telegrams_limit(
     assert all("_error" not in c.params for c in sent)
 
 
+async def test_hub_staff_see_only_their_hubs_stats_and_questions(
+    bot: RunningBot, api: FakeBotApi
+) -> None:
+    await bot.say(USER + 1, "Is there parking for zorblax quiffles?")  # no draft: no hub
+    await fill_eoi(bot)  # USER's draft names enigma
+    await bot.say(USER, "/cancel")
+    await bot.say(USER, "Do zorblax quiffles count as release time?")
+    review = await bot.say(USER, "/resume")
+    await bot.press(USER, review[-1], "Submit application")
+    everyone = texts(await bot.say(STAFF, "/unanswered"))
+    assert "parking" in everyone and "release time" in everyone
+    mine = texts(await bot.say(HUB_STAFF, "/unanswered"))
+    assert "release time" in mine and "parking" not in mine
+    stats = texts(await bot.say(HUB_STAFF, "/stats"))
+    assert "applications: 1" in stats and "unanswered: 1" in stats and "users" not in stats
+    assert "unanswered: 2" in texts(await bot.say(STAFF, "/stats"))
+
+
 # -- escaping, errors, logs ------------------------------------------------------------------
 
 

@@ -15,9 +15,9 @@ from collections.abc import Sequence
 
 from bot.export import applications_csv, applications_json
 from bot.mail.factory import composer_for, sender_for
+from bot.retention import open_store
 from bot.settings import Settings
 from bot.store.base import ACCEPTED, FAILED, HELD, PENDING, SENT, OutboxEntry
-from bot.store.sqlite import SqliteStore
 
 RETRY_LOCK_SECONDS = 60.0
 EOI_FLOW = "eoi"
@@ -54,7 +54,7 @@ def format_outbox(entries: Sequence[OutboxEntry]) -> str:
 
 
 async def _list(settings: Settings) -> int:
-    store = await SqliteStore.open(settings.db_path)
+    store = await open_store(settings)
     try:
         print(format_outbox(await store.outbox(bodies=False)))
     finally:
@@ -67,7 +67,7 @@ async def _retry(settings: Settings) -> int:
 
     knowledge = load_checked_knowledge(settings)
     composer = composer_for(settings, knowledge)
-    store = await SqliteStore.open(settings.db_path)
+    store = await open_store(settings)
     try:
         sender = sender_for(settings, store, composer)
         released = await sender.release_held(include_failed=True)
@@ -117,7 +117,7 @@ async def _export(settings: Settings, hub_id: str, fmt: str, since: dt.date | No
             file=sys.stderr,
         )
         return 2
-    store = await SqliteStore.open(settings.db_path)
+    store = await open_store(settings)
     try:
         apps = await store.applications(hub_id=hub_id, since=since)
     finally:

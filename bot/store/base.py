@@ -13,13 +13,17 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
+import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.session import Session
 
-DRAFT_RETENTION = dt.timedelta(days=90)
-APPLICATION_RETENTION = dt.timedelta(days=365)
+# The periods the privacy notice states (bot.assistant's notice quotes these constants).
+DRAFT_RETENTION = dt.timedelta(days=90)  # after the last answer given
+APPLICATION_RETENTION = dt.timedelta(days=365)  # after submission, whatever its email's state
+UNANSWERED_RETENTION = dt.timedelta(days=30)  # questions the knowledge base could not answer
 
 PENDING, SENT, HELD, FAILED = "pending", "sent", "held", "failed"
 
@@ -130,6 +134,14 @@ class UnansweredQuestion:
     question: str
     score: int
     asked_at: dt.datetime
+    hub_id: str | None = None  # the hub of the asker's draft, when there was one
+
+
+def answers_digest(session: Session) -> str:
+    """Changes exactly when an answer in any of the session's forms changes."""
+    answers = {name: state.answers for name, state in session.flows.items()}
+    text = json.dumps(answers, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
 def utcnow() -> dt.datetime:
@@ -159,8 +171,8 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def forget(self, user_id: str) -> None:
-        """Delete the user's session, drafts and transcript (submitted applications belong
-        to the hub)."""
+        """Delete the user's session, drafts, transcript and unanswered questions
+        (submitted applications belong to the hub)."""
 
     @abc.abstractmethod
     async def append_transcript(self, user_id: str, entries: list[tuple[str, str]]) -> int:
@@ -183,11 +195,18 @@ class Store(abc.ABC):
         """Submitted applications, oldest first."""
 
     @abc.abstractmethod
-    async def record_unanswered(self, question: str, score: int) -> None: ...
+    async def record_unanswered(
+        self, question: str, score: int, *, user_id: str | None = None, hub_id: str | None = None
+    ) -> None:
+        """Keep a question for the knowledge base's editors, with who asked it (so /forget
+        deletes it) and the hub it concerns (so only that hub's staff see it)."""
 
     @abc.abstractmethod
-    async def unanswered(self, limit: int = 50) -> list[UnansweredQuestion]:
-        """Recent questions the knowledge base could not answer, newest first."""
+    async def unanswered(
+        self, limit: int = 50, *, hub_id: str | None = None
+    ) -> list[UnansweredQuestion]:
+        """Recent questions the knowledge base could not answer, newest first (``hub_id``:
+        only those about that hub)."""
 
     @abc.abstractmethod
     async def outbox(
@@ -233,7 +252,8 @@ class Store(abc.ABC):
         """Delete what the privacy notice says is not kept any longer; returns rows removed."""
 
     @abc.abstractmethod
-    async def stats(self) -> dict[str, int]: ...
+    async def stats(self, *, hub_id: str | None = None) -> dict[str, int]:
+        """Counts for staff; ``hub_id``: only that hub's applications, mail and questions."""
 
     @abc.abstractmethod
     async def close(self) -> None: ...

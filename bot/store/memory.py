@@ -15,6 +15,7 @@ from bot.store.base import (
     PENDING,
     RECENT_WINDOW,
     SENT,
+    UNANSWERED_RETENTION,
     OutboxEntry,
     OutgoingMail,
     RecipientResult,
@@ -23,6 +24,7 @@ from bot.store.base import (
     SubmittedApplication,
     TranscriptEntry,
     UnansweredQuestion,
+    answers_digest,
     make_reference,
     utcnow,
 )
@@ -36,6 +38,9 @@ class MemoryStore(Store):
         self.questions: list[UnansweredQuestion] = []
         self.transcripts: dict[str, list[tuple[TranscriptEntry, dt.datetime]]] = {}
         self._seq = 0
+        # Per user: (digest of the answers, when they last changed): the draft clock.
+        self._answered: dict[str, tuple[str, dt.datetime]] = {}
+        self._askers: dict[int, str | None] = {}
 
     async def load_session(self, user_id: str) -> Session | None:
         stored = self.sessions.get(user_id)
@@ -68,6 +73,9 @@ class MemoryStore(Store):
                 new_mail = self._entry(len(self.mail) + 1, stored.reference, mail, now)
                 stored = dataclasses.replace(stored, delivery=new_mail.status)
         self.sessions[user_id] = (session.to_json(), now)
+        digest = answers_digest(session)
+        if self._answered.get(user_id, ("", now))[0] != digest:
+            self._answered[user_id] = (digest, now)
         if stored is not None:
             self.applications_.append(stored)
         if new_mail is not None:
@@ -96,6 +104,7 @@ class MemoryStore(Store):
     async def forget(self, user_id: str) -> None:
         self.sessions.pop(user_id, None)
         self.transcripts.pop(user_id, None)
+        self.questions = [q for q in self.questions if self._askers.get(id(q)) != user_id]
 
     async def append_transcript(self, user_id: str, entries: list[tuple[str, str]]) -> int:
         now = utcnow()
@@ -128,11 +137,18 @@ class MemoryStore(Store):
             and (since is None or a.submitted_at.date() >= since)
         ]
 
-    async def record_unanswered(self, question: str, score: int) -> None:
-        self.questions.append(UnansweredQuestion(question[:500], score, utcnow()))
+    async def record_unanswered(
+        self, question: str, score: int, *, user_id: str | None = None, hub_id: str | None = None
+    ) -> None:
+        asked = UnansweredQuestion(question[:500], score, utcnow(), hub_id)
+        self.questions.append(asked)
+        self._askers[id(asked)] = user_id
 
-    async def unanswered(self, limit: int = 50) -> list[UnansweredQuestion]:
-        return list(reversed(self.questions))[:limit]
+    async def unanswered(
+        self, limit: int = 50, *, hub_id: str | None = None
+    ) -> list[UnansweredQuestion]:
+        rows = [q for q in self.questions if hub_id is None or q.hub_id == hub_id]
+        return list(reversed(rows))[:limit]
 
     async def outbox(
         self, *, statuses: tuple[str, ...] | None = None, bodies: bool = True
@@ -215,16 +231,17 @@ class MemoryStore(Store):
     async def purge(self, now: dt.datetime) -> int:
         # The same rows as SqliteStore.purge, counted the same way.
         before = self._rows()
-        self.sessions = {k: v for k, v in self.sessions.items() if v[1] >= now - DRAFT_RETENTION}
+        self.sessions = {
+            k: v
+            for k, v in self.sessions.items()
+            if self._answered.get(k, (None, v[1]))[1] >= now - DRAFT_RETENTION
+        }
         old = {
             a.reference for a in self.applications_ if a.submitted_at < now - APPLICATION_RETENTION
         }
-        self.mail = [m for m in self.mail if not (m.status == SENT and m.reference in old)]
-        mailed = {m.reference for m in self.mail}
-        self.applications_ = [
-            a for a in self.applications_ if a.reference not in old or a.reference in mailed
-        ]
-        self.questions = [q for q in self.questions if q.asked_at >= now - APPLICATION_RETENTION]
+        self.mail = [m for m in self.mail if m.reference not in old]
+        self.applications_ = [a for a in self.applications_ if a.reference not in old]
+        self.questions = [q for q in self.questions if q.asked_at >= now - UNANSWERED_RETENTION]
         self.transcripts = {
             user: kept
             for user, entries in self.transcripts.items()
@@ -238,15 +255,23 @@ class MemoryStore(Store):
             len(self.sessions) + len(self.applications_) + len(self.mail) + len(self.questions)
         ) + transcript
 
-    async def stats(self) -> dict[str, int]:
-        out = {
-            "users": len(self.sessions),
-            "drafts": sum(1 for s, _ in self.sessions.values() if '"eoi":{' in s),
-            "applications": len(self.applications_),
-            "unanswered": len(self.questions),
-        }
+    async def stats(self, *, hub_id: str | None = None) -> dict[str, int]:
+        apps = [a for a in self.applications_ if hub_id is None or a.hub_id == hub_id]
+        out = (
+            {}
+            if hub_id is not None
+            else {
+                "users": len(self.sessions),
+                "drafts": sum(1 for s, _ in self.sessions.values() if '"eoi":{' in s),
+            }
+        )
+        out["applications"] = len(apps)
+        out["unanswered"] = len(await self.unanswered(len(self.questions), hub_id=hub_id))
+        references = {a.reference for a in apps}
         for status in (PENDING, SENT, HELD, FAILED):
-            out[f"mail_{status}"] = sum(1 for m in self.mail if m.status == status)
+            out[f"mail_{status}"] = sum(
+                1 for m in self.mail if m.status == status and m.reference in references
+            )
         return out
 
     async def close(self) -> None:

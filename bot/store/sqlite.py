@@ -26,7 +26,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.exceptions import StoreError
+from bot.exceptions import SessionConflict, StoreError
 from bot.session import Session
 from bot.store.base import (
     APPLICATION_RETENTION,
@@ -36,6 +36,7 @@ from bot.store.base import (
     PENDING,
     RECENT_WINDOW,
     SENT,
+    UNANSWERED_RETENTION,
     OutboxEntry,
     OutgoingMail,
     RecipientResult,
@@ -44,6 +45,7 @@ from bot.store.base import (
     SubmittedApplication,
     TranscriptEntry,
     UnansweredQuestion,
+    answers_digest,
     make_reference,
     utcnow,
 )
@@ -51,6 +53,8 @@ from bot.store.base import (
 logger = logging.getLogger(__name__)
 
 SESSION_CACHE_SIZE = 20_000
+# Unanswered questions kept per person (a flood from one user replaces its own oldest).
+UNANSWERED_PER_USER = 20
 
 # Version 1 of the schema.  Later changes are appended to MIGRATIONS, never edited in place.
 SCHEMA = """
@@ -112,6 +116,18 @@ CREATE TABLE IF NOT EXISTS transcript (
     at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS transcript_user ON transcript (user_id, seq);
+""",
+    # 4: a session's version (two processes never overwrite each other's newer state), the
+    # time of its last *answer* (the draft retention clock: /status does not reset it), and
+    # who asked each unanswered question and about which hub (for /forget and staff scope).
+    """
+ALTER TABLE sessions ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sessions ADD COLUMN answered_at TEXT;
+ALTER TABLE sessions ADD COLUMN answers_digest TEXT;
+UPDATE sessions SET answered_at = updated_at;
+ALTER TABLE unanswered ADD COLUMN user_id TEXT;
+ALTER TABLE unanswered ADD COLUMN hub_id TEXT;
+CREATE INDEX IF NOT EXISTS unanswered_user ON unanswered (user_id);
 """,
     # 4: indexes the request paths need (tests/test_store_plans.py).  Without
     # outbox_reference every application row in an export or /status scanned the whole
@@ -225,7 +241,10 @@ class SqliteStore(Store):
         # Write-through cache of session JSON: every session this process writes goes
         # through commit(), so reading it back needs no round trip to the worker thread.
         # The database stays the truth; the cache is empty after a restart.
-        self._sessions: OrderedDict[str, str] = OrderedDict()
+        self._sessions: OrderedDict[str, tuple[str, int]] = OrderedDict()
+        # Users this process looked up and found without a session: their first save must
+        # not overwrite one another process created meanwhile.
+        self._absent: set[str] = set()
 
     @classmethod
     async def open(cls, path: Path) -> SqliteStore:
@@ -298,30 +317,67 @@ class SqliteStore(Store):
 
     # -- sessions ----------------------------------------------------------------------
 
-    def _cache(self, user_id: str, state: str) -> None:
-        self._sessions[user_id] = state
+    def _cache(self, user_id: str, state: str, version: int) -> None:
+        self._sessions[user_id] = (state, version)
         self._sessions.move_to_end(user_id)
         if len(self._sessions) > SESSION_CACHE_SIZE:
             self._sessions.popitem(last=False)
 
     async def load_session(self, user_id: str) -> Session | None:
-        state = self._sessions.get(user_id)
-        if state is None:
-            row = await self._one("SELECT state FROM sessions WHERE user_id = ?", (user_id,))
+        cached = self._sessions.get(user_id)
+        if cached is None:
+            row = await self._one(
+                "SELECT state, version FROM sessions WHERE user_id = ?", (user_id,)
+            )
             if row is None:
+                self._absent.add(user_id)
                 return None
-            state = row[0]
-            self._cache(user_id, state)
+            cached = (row[0], int(row[1]))
+            self._cache(user_id, *cached)
         try:
-            return Session.from_json(state)
+            return Session.from_json(cached[0])
         except (ValueError, KeyError, TypeError):
             logger.warning("discarding an unreadable session for one user")
             return None
 
+    # One statement, so it is atomic on its own.  ``version`` guards against a second
+    # process: the row is only replaced if it is still the version this process read (or,
+    # for a user this process found absent, if it is still absent); otherwise nothing is
+    # written and commit raises SessionConflict.  ``answered_at`` moves only when the
+    # answers changed, so /status or /cancel do not extend a draft's retention.
     _SAVE_SESSION = (
-        "INSERT INTO sessions (user_id, state, updated_at) VALUES (?, ?, ?) "
-        "ON CONFLICT(user_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at"
+        "INSERT INTO sessions (user_id, state, updated_at, version, answered_at, answers_digest)"
+        " VALUES (?, ?, ?, 1, ?, ?) "
+        "ON CONFLICT(user_id) DO UPDATE SET state = excluded.state,"
+        " updated_at = excluded.updated_at, version = sessions.version + 1,"
+        " answered_at = CASE WHEN sessions.answers_digest IS excluded.answers_digest"
+        " THEN sessions.answered_at ELSE excluded.answered_at END,"
+        " answers_digest = excluded.answers_digest"
+        " WHERE ? IS NULL OR sessions.version = ?"
     )
+
+    async def _save_session(self, user_id: str, state: str, digest: str, now: str) -> int:
+        """Write the session; returns its new version, or raises SessionConflict."""
+        cached = self._sessions.pop(user_id, None)  # until the write is known to have landed
+        absent = user_id in self._absent
+        self._absent.discard(user_id)
+        expected = cached[1] if cached is not None else (-1 if absent else None)
+        cursor = await self._db.execute(
+            self._SAVE_SESSION, (user_id, state, now, now, digest, expected, expected)
+        )
+        if cursor.rowcount == 0:
+            raise SessionConflict(
+                "this conversation was changed by another process; it has been read again"
+            )
+        return (
+            expected + 1 if expected is not None and expected >= 0 else await self._version(user_id)
+        )
+
+    async def _version(self, user_id: str) -> int:
+        row = await self._one_in_transaction(
+            "SELECT version FROM sessions WHERE user_id = ?", (user_id,)
+        )
+        return int(row[0]) if row is not None else 0
 
     async def commit(
         self,
@@ -330,26 +386,25 @@ class SqliteStore(Store):
         *,
         submission: Submission | None = None,
     ) -> SubmittedApplication | None:
-        now = utcnow()
+        now = utcnow().isoformat()
         state = session.to_json()
-        row = (user_id, state, now.isoformat())
+        digest = answers_digest(session)
         async with self._lock:
-            self._sessions.pop(user_id, None)  # until the write is known to have landed
             if submission is None:
-                # One statement is atomic on its own: the state and the update ids it
-                # carries are written together or not at all.
-                await self._db.execute(self._SAVE_SESSION, row)
-                self._cache(user_id, state)
+                version = await self._save_session(user_id, state, digest, now)
+                self._cache(user_id, state, version)
                 return None
             await self._db.execute("BEGIN IMMEDIATE")
             try:
-                await self._db.execute(self._SAVE_SESSION, row)
-                stored = await self._insert_application(user_id, submission, now)
+                version = await self._save_session(user_id, state, digest, now)
+                stored = await self._insert_application(
+                    user_id, submission, dt.datetime.fromisoformat(now)
+                )
                 await self._db.execute("COMMIT")
             except BaseException:
                 await self._rollback()
                 raise
-            self._cache(user_id, state)
+            self._cache(user_id, state, version)
             return stored
 
     async def _insert_application(
@@ -415,10 +470,18 @@ class SqliteStore(Store):
             try:
                 await self._db.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
                 await self._db.execute("DELETE FROM transcript WHERE user_id = ?", (user_id,))
+                await self._db.execute("DELETE FROM unanswered WHERE user_id = ?", (user_id,))
                 await self._db.execute("COMMIT")
             except BaseException:
                 await self._rollback()
                 raise
+            await self._checkpoint()
+
+    async def _checkpoint(self) -> None:
+        # With secure_delete the deleted rows are zeroed in their pages, but the WAL still
+        # holds the pages' earlier versions until a checkpoint copies and truncates it.
+        with contextlib.suppress(sqlite3.Error):
+            await self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     # -- transcripts ---------------------------------------------------------------------
 
@@ -492,18 +555,35 @@ class SqliteStore(Store):
 
     # -- unanswered questions --------------------------------------------------------------
 
-    async def record_unanswered(self, question: str, score: int) -> None:
+    async def record_unanswered(
+        self, question: str, score: int, *, user_id: str | None = None, hub_id: str | None = None
+    ) -> None:
         async with self._lock:
             await self._db.execute(
-                "INSERT INTO unanswered (question, score, asked_at) VALUES (?, ?, ?)",
-                (question[:500], score, utcnow().isoformat()),
+                "INSERT INTO unanswered (question, score, asked_at, user_id, hub_id)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (question[:500], score, utcnow().isoformat(), user_id, hub_id),
             )
+            if user_id is not None:
+                # One person's questions are bounded: the oldest beyond the cap go.
+                await self._db.execute(
+                    "DELETE FROM unanswered WHERE user_id = ? AND id NOT IN (SELECT id FROM"
+                    " unanswered WHERE user_id = ? ORDER BY id DESC LIMIT ?)",
+                    (user_id, user_id, UNANSWERED_PER_USER),
+                )
 
-    async def unanswered(self, limit: int = 50) -> list[UnansweredQuestion]:
+    async def unanswered(
+        self, limit: int = 50, *, hub_id: str | None = None
+    ) -> list[UnansweredQuestion]:
+        where, params = ("WHERE hub_id = ? ", (hub_id,)) if hub_id is not None else ("", ())
         rows = await self._read_all(
-            "SELECT question, score, asked_at FROM unanswered ORDER BY id DESC LIMIT ?", (limit,)
+            f"SELECT question, score, asked_at, hub_id FROM unanswered {where}"
+            "ORDER BY id DESC LIMIT ?",
+            (*params, limit),
         )
-        return [UnansweredQuestion(r[0], int(r[1]), dt.datetime.fromisoformat(r[2])) for r in rows]
+        return [
+            UnansweredQuestion(r[0], int(r[1]), dt.datetime.fromisoformat(r[2]), r[3]) for r in rows
+        ]
 
     # -- outbox ------------------------------------------------------------------------
 
@@ -613,20 +693,17 @@ class SqliteStore(Store):
         needs."""
         removed = 0
         for table, where, cutoff in (
-            ("sessions", "updated_at < ?", now - DRAFT_RETENTION),
+            ("sessions", "COALESCE(answered_at, updated_at) < ?", now - DRAFT_RETENTION),
+            # Applications and their email in every state (sent, pending, held, failed):
+            # nothing is delivered, nor kept, beyond the period the notice states.
             (
                 "outbox",
-                "status = 'sent' AND reference IN "
-                "(SELECT reference FROM applications WHERE submitted_at < ?)",
+                "reference IN (SELECT reference FROM applications WHERE submitted_at < ?)",
                 now - APPLICATION_RETENTION,
             ),
-            (
-                "applications",
-                "submitted_at < ? AND NOT EXISTS "
-                "(SELECT 1 FROM outbox o WHERE o.reference = applications.reference)",
-                now - APPLICATION_RETENTION,
-            ),
-            ("unanswered", "asked_at < ?", now - APPLICATION_RETENTION),
+            ("outbox", "created_at < ?", now - APPLICATION_RETENTION),
+            ("applications", "submitted_at < ?", now - APPLICATION_RETENTION),
+            ("unanswered", "asked_at < ?", now - UNANSWERED_RETENTION),
             ("transcript", "at < ?", now - DRAFT_RETENTION),
         ):
             sql = (
@@ -642,19 +719,37 @@ class SqliteStore(Store):
                 removed += count
                 if count < self.PURGE_CHUNK:
                     break
+        if removed:
+            async with self._lock:
+                await self._checkpoint()
         return removed
 
-    async def stats(self) -> dict[str, int]:
+    async def stats(self, *, hub_id: str | None = None) -> dict[str, int]:
         out: dict[str, int] = {}
-        for name, sql in (
-            ("users", "SELECT COUNT(*) FROM sessions"),
-            ("drafts", "SELECT COUNT(*) FROM sessions WHERE state LIKE '%\"eoi\":{%'"),
-            ("applications", "SELECT COUNT(*) FROM applications"),
-            ("unanswered", "SELECT COUNT(*) FROM unanswered"),
-        ):
-            [row] = await self._read_all(sql)
+        if hub_id is None:
+            queries: tuple[tuple[str, str, tuple[Any, ...]], ...] = (
+                ("users", "SELECT COUNT(*) FROM sessions", ()),
+                ("drafts", "SELECT COUNT(*) FROM sessions WHERE state LIKE '%\"eoi\":{%'", ()),
+                ("applications", "SELECT COUNT(*) FROM applications", ()),
+                ("unanswered", "SELECT COUNT(*) FROM unanswered", ()),
+            )
+        else:  # a hub's staff see their hub's figures only
+            queries = (
+                ("applications", "SELECT COUNT(*) FROM applications WHERE hub_id = ?", (hub_id,)),
+                ("unanswered", "SELECT COUNT(*) FROM unanswered WHERE hub_id = ?", (hub_id,)),
+            )
+        for name, sql, params in queries:
+            [row] = await self._read_all(sql, params)
             out[name] = int(row[0])
         for status in (PENDING, SENT, HELD, FAILED):
-            [row] = await self._read_all("SELECT COUNT(*) FROM outbox WHERE status = ?", (status,))
+            if hub_id is None:
+                sql, params = "SELECT COUNT(*) FROM outbox WHERE status = ?", (status,)
+            else:
+                sql = (
+                    "SELECT COUNT(*) FROM outbox o JOIN applications a ON a.reference = o.reference"
+                    " WHERE o.status = ? AND a.hub_id = ?"
+                )
+                params = (status, hub_id)
+            [row] = await self._read_all(sql, params)
             out[f"mail_{status}"] = int(row[0])
         return out

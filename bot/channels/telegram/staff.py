@@ -59,17 +59,18 @@ async def on_staff_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         if command == "export":
             await _export(context, message.chat_id, user.id, argument)
         elif command == "unanswered":
-            await _unanswered(context, message.chat_id)
+            await _unanswered(context, message.chat_id, user.id)
         else:
-            await _stats(context, message.chat_id)
+            await _stats(context, message.chat_id, user.id)
 
     who = user_key(message.chat_id, message.chat.type, user.id)
     await services.assistant.handle_once(who, update_key(update), run)
 
 
-async def _unanswered(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
-    _, services = services_of(context)
-    rows = await services.store.unanswered(20)
+async def _unanswered(context: ContextTypes.DEFAULT_TYPE, chat_id: int, staff_id: int) -> None:
+    rt, services = services_of(context)
+    # Staff tied to a hub see only the questions about their hub (all-hub staff see all).
+    rows = await services.store.unanswered(20, hub_id=rt.settings.staff.get(staff_id))
     lines = [f"{r.asked_at:%d %b %H:%M} (score {r.score}): {r.question}" for r in rows]
     await say(
         context,
@@ -80,9 +81,9 @@ async def _unanswered(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
     )
 
 
-async def _stats(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
-    _, services = services_of(context)
-    stats = await services.store.stats()
+async def _stats(context: ContextTypes.DEFAULT_TYPE, chat_id: int, staff_id: int) -> None:
+    rt, services = services_of(context)
+    stats = await services.store.stats(hub_id=rt.settings.staff.get(staff_id))
     lines = [f"{name.replace('_', ' ')}: {value:,}" for name, value in stats.items()]
     await say(context, chat_id, "\n".join(lines) or "Nothing recorded yet.")
 
