@@ -108,7 +108,7 @@ def test_a_truncated_database(bot_env: dict[str, str]) -> None:
         assert_one_line_failure(proc, "malformed")
 
 
-def test_a_damaged_table_page_stops_purge_at_start_with_one_line(
+def test_a_damaged_table_page_stops_the_start_with_one_line(
     bot_env: dict[str, str],
 ) -> None:
     db = Path(bot_env["BOT_DATA_DIR"]) / "assistant.sqlite3"

@@ -36,7 +36,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from bot.exceptions import BotError
+from bot.exceptions import BotError, StoreError
 from bot.mail.base import Envelope, Transport, TransportError
 from bot.mail.lock import DeliveryLock, LockBusy
 from bot.store.base import (
@@ -127,6 +127,8 @@ class OutboxSender:
         self._stopping = False
         try:
             await self.release_held()
+        except StoreError:
+            raise  # a database that cannot be read stops the start, with one line
         except Exception:
             logger.exception("could not check held messages; will deliver the rest")
         self._task = asyncio.create_task(self._run(), name="outbox-sender")
