@@ -253,6 +253,16 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
             if case.get("none"):
                 ok = not search.hubs
                 why = f"expected 'not in England', got {[h.name for h in search.hubs][:2]}"
+            elif isinstance(case.get("ambiguous"), list):
+                # A shared name: the finder must ask, offering a place matching each pattern.
+                labels = [c.label for c in search.choices]
+                missing = [
+                    p
+                    for p in case["ambiguous"]
+                    if not any(re.search(str(p), label, re.IGNORECASE) for label in labels)
+                ]
+                ok = search.status == "ambiguous" and not missing
+                why = f"expected a question offering {case['ambiguous']}, got {search.status} {labels}"
             else:
                 first = search.hubs[0].name if search.hubs else None
                 # A development set may name a hub by its 2019/20 name ("North West Two").

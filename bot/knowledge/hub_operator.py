@@ -48,6 +48,11 @@ def _code(text: str) -> str:
     return text.upper().replace(" ", "")
 
 
+def _same_kind(a: str, b: str) -> bool:
+    """Postcodes compare with postcodes; every kind of place name with every other."""
+    return (a == "postcodes") == (b == "postcodes")
+
+
 def _same_place(kind: str, a: str, b: str) -> bool:
     return _code(a) == _code(b) if kind == "postcodes" else _name_key(a) == _name_key(b)
 
@@ -159,14 +164,15 @@ def _apply(
             for other_id, other in list(by_id.items()):
                 if other_id == hid:
                     continue
-                if any(_same_place(kind, n, place) for n in other.areas.get(kind, ())):
-                    # The operator moves the place: it stays the area of one hub only.
-                    other_areas = {
-                        k: tuple(n for n in v if not _same_place(kind, n, place))
-                        if k == kind
-                        else v
-                        for k, v in other.areas.items()
-                    }
+                # The operator moves the place: it stays the area of one hub only (a town
+                # added here may have been another hub's borough).
+                other_areas = {
+                    k: tuple(
+                        n for n in v if not (_same_kind(k, kind) and _same_place(kind, n, place))
+                    )
+                    for k, v in other.areas.items()
+                }
+                if other_areas != other.areas:
                     by_id[other_id] = replace(other, areas=other_areas)
             if not any(_same_place(kind, n, place) for n in areas.get(kind, [])):
                 areas.setdefault(kind, []).append(place)
