@@ -16,6 +16,7 @@ matched whole before their parts ("Wells-next-the-Sea" is not "Wells").
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import math
 import re
@@ -48,6 +49,8 @@ COUNTRIES: dict[str, tuple[str, str, str]] = {
 COUNTRY_NAMES = {key: name for key, (name, _, _) in COUNTRIES.items()}
 _FUZZY_CUTOFF = 86
 _SENTENCE_FUZZY_CUTOFF = 88
+# A long message with no place in it is not compared word by word without end.
+_MAX_FUZZY_TRIES = 12
 # A hub verified longer ago than this is reported by ``check`` as due for a new check.
 VERIFY_EVERY_DAYS = 365
 # Outward code (area + district) optionally followed by the inward code.
@@ -726,7 +729,17 @@ class HubFinder:
         self._index = index
         self._also = also
         self._regions = regions
-        self._all_names = sorted(set(index) | set(also) | set(regions))
+        # How a region or a place known only as another hub's alternative is shown.
+        self._labels: dict[str, str] = {}
+        for hub in directory.hubs:
+            for name in hub.also_serves:
+                for key in (_name_key(name), _name_key(_head(name) or name)):
+                    self._labels.setdefault(key, name)
+        for hub in directory.hubs:
+            self._labels[_name_key(hub.region)] = hub.region
+        # Sorted by length: a typo is compared only with names of a length it could match.
+        self._all_names = sorted(set(index) | set(also) | set(regions), key=lambda n: (len(n), n))
+        self._name_lengths = [len(n) for n in self._all_names]
 
     # -- lookups -----------------------------------------------------------------
 
@@ -771,13 +784,7 @@ class HubFinder:
         return None
 
     def _label_for(self, key: str) -> str:
-        for hub in self.directory.hubs:
-            if _name_key(hub.region) == key:
-                return hub.region
-            for name in hub.also_serves:
-                if key in (_name_key(name), _name_key(_head(name) or name)):
-                    return name
-        return key.title()
+        return self._labels.get(key) or key.title()
 
     def _postcode_match(self, text: str) -> _Match | None:
         upper = _plain(text).upper()
@@ -837,12 +844,21 @@ class HubFinder:
                         continue
                     tries.append(" ".join(k for k, _ in part))
         cutoff = _SENTENCE_FUZZY_CUTOFF if sentence else _FUZZY_CUTOFF
+        # ratio = 2 * matches / (len(a) + len(b)): names much shorter or longer cannot reach
+        # the cutoff, so they are never scored.
+        share = cutoff / 100
         best: tuple[float, str] | None = None
-        for attempt in dict.fromkeys(tries):
+        for attempt in list(dict.fromkeys(tries))[:_MAX_FUZZY_TRIES]:
             if len(attempt) < 4:
                 continue
+            low = bisect.bisect_left(
+                self._name_lengths, math.floor(len(attempt) * share / (2 - share))
+            )
+            high = bisect.bisect_right(
+                self._name_lengths, math.ceil(len(attempt) * (2 - share) / share)
+            )
             hit = process.extractOne(
-                attempt, self._all_names, scorer=fuzz.ratio, score_cutoff=cutoff
+                attempt, self._all_names[low:high], scorer=fuzz.ratio, score_cutoff=cutoff
             )
             if hit is not None and (best is None or hit[1] > best[0]):
                 best = (hit[1], hit[0])
