@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from bot.flows.model import Flow, Step
 from bot.flows.validators import VALIDATORS, academic_year, clean
-from bot.knowledge.hub_text import ANY_HUB, describe_hub, describe_search
+from bot.knowledge.hub_text import ANY_HUB, describe_choices, describe_hub, describe_search
 from bot.knowledge.hubs import HubFinder
 from bot.knowledge.text import fold
 from bot.replies import Option, Reply
@@ -184,7 +184,14 @@ class FlowEngine:
     def _hub_prompt(self, state: FlowState) -> str:
         if state.candidates:
             return "Choose one of the hubs below, or type another town, postcode or hub name."
-        if self._candidates(state, self.flows[state.flow].step(state.step or "")):
+        step = self.flows[state.flow].step(state.step or "")
+        if self._candidates(state, step):
+            address = state.answers.get(str(step.params.get("from", "school_address")), "")
+            if (search := self.finder.find(address)).status == "ambiguous":
+                # "High Street, Newport": never a silent pick between two Newports.
+                return describe_choices(search) + (
+                    "\nChoose the hub for the school's place, or type its town with the county."
+                )
             return (
                 "From the school's address, the hub for your area is listed first. Choose it, "
                 "or type another town, postcode or hub name. " + ANY_HUB
@@ -327,9 +334,12 @@ class FlowEngine:
                 return outcome
         elif search.found:
             state.candidates = [h.id for h in search.hubs]
-            outcome.replies.append(
-                self.question(flow, state, note=f'For "{search.recognised}" I found:')
+            note = (
+                describe_choices(search)
+                if search.status == "ambiguous"
+                else f'For "{search.recognised}" I found:'
             )
+            outcome.replies.append(self.question(flow, state, note=note))
             return outcome
         outcome.replies.append(self.question(flow, state, note=describe_search(search)))
         return outcome

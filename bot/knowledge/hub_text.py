@@ -73,6 +73,17 @@ def describe_outside(place: str, country: str) -> str:
     )
 
 
+def describe_choices(search: HubSearch) -> str:
+    """A shared name's places, each with its county and hub."""
+    lines = [f"There is more than one {search.recognised}. Which one is the school in?"]
+    for choice in search.choices:
+        if choice.hub is not None:
+            lines.append(f"- {choice.label}: {choice.hub.name}")
+        elif choice.country is not None:
+            lines.append(f"- {choice.label}: outside England, no Maths Hub")
+    return "\n".join(lines)
+
+
 def describe_search(search: HubSearch) -> str:
     shown = search.query if len(search.query) <= 60 else search.query[:57] + "..."
     if search.status == "empty":
@@ -87,17 +98,11 @@ def describe_search(search: HubSearch) -> str:
             "A school may choose to work with any Maths Hub."
         )
     if search.status == "ambiguous":
-        lines = [f"There is more than one {search.recognised}. Which one is the school in?"]
-        for choice in search.choices:
-            if choice.hub is not None:
-                lines.append(f"- {choice.label}: {choice.hub.name}")
-            elif choice.country is not None:
-                lines.append(f"- {choice.label}: outside England, no Maths Hub")
-        lines += [
-            "",
-            f'Reply with the place as written above (for example "{search.choices[0].label}").',
-        ]
-        return "\n".join(lines)
+        example = search.choices[0].label
+        return (
+            describe_choices(search)
+            + f'\n\nReply with the place as written above (for example "{example}").'
+        )
     first, *others = search.hubs
     if search.status == "suggested":
         lines = [

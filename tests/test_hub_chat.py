@@ -1,0 +1,49 @@
+"""The hub finder inside conversations: the EoI's hub step and the hub flow never pick one of
+two places with the same name silently."""
+
+from __future__ import annotations
+
+from bot.assistant import Assistant
+from tests.conftest import EOI_ANSWERS, Chat
+
+
+async def _at_hub_step(chat: Chat, address: str) -> None:
+    answers = dict(EOI_ANSWERS, school_address=address)
+    await chat.send("/apply")
+    for _ in range(len(answers)):
+        if chat.field == "maths_hub":
+            return
+        await chat.send(answers[chat.field or ""])
+    raise AssertionError(chat.text)
+
+
+async def test_an_address_naming_a_shared_place_asks_which_hub(assistant: Assistant) -> None:
+    chat = Chat(assistant)
+    await _at_hub_step(chat, "1 High Street, Newport")
+    assert "There is more than one Newport" in chat.text
+    assert "- Newport, Shropshire: Salop and Herefordshire Maths Hub" in chat.text
+    assert "listed first" not in chat.text
+    options = [o.value for o in chat.replies[-1].options]
+    assert options[:3] == ["solent", "salop-herefordshire", "venn-essex"]
+    await chat.send("salop-herefordshire")
+    assert chat.field == "teacher1_name"
+
+
+async def test_a_shared_name_typed_at_the_hub_step_lists_each_place(assistant: Assistant) -> None:
+    chat = Chat(assistant)
+    await _at_hub_step(chat, "Denbigh Road, Shenley, Milton Keynes MK5 6BH")
+    await chat.send("Wells")
+    assert chat.field == "maths_hub"
+    assert "- Wells-next-the-Sea, Norfolk: Norfolk and Suffolk Maths Hub" in chat.text
+    assert [o.value for o in chat.replies[-1].options] == ["boolean", "norfolk-suffolk"]
+
+
+async def test_the_hub_flow_lists_each_richmond_with_its_county(assistant: Assistant) -> None:
+    chat = Chat(assistant)
+    await chat.send("/hub")
+    await chat.send("Richmond")
+    assert "- Richmond, North Yorkshire: Yorkshire Ridings Maths Hub" in chat.text
+    assert [o.value for o in chat.replies[-1].options] == ["london-south-west", "yorkshire-ridings"]
+    await chat.send("yorkshire-ridings")
+    assert "Your Maths Hub:" in chat.text and "Yorkshire Ridings Maths Hub" in chat.text
+    assert "local suggestion" in chat.text
