@@ -337,7 +337,9 @@ class Assistant:
             self._start_flow(session, "eligibility", turn)
         elif command == "hub":
             if argument:
-                self._say_search(session, self.knowledge.finder.find(argument), turn, offer=not in_form)
+                self._say_search(
+                    session, self.knowledge.finder.find(argument), turn, offer=not in_form
+                )
                 self._reask(session, turn)
             else:
                 self._start_flow(session, "hub", turn)

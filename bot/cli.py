@@ -151,7 +151,9 @@ def cmd_hubs(args: argparse.Namespace, settings: Settings) -> int:
                 {
                     "hubs": rows,
                     "count": len(rows),
-                    "operator_file": str(directory.operator_file) if directory.operator_file else None,
+                    "operator_file": str(directory.operator_file)
+                    if directory.operator_file
+                    else None,
                 },
                 ensure_ascii=False,
             )
@@ -161,7 +163,9 @@ def cmd_hubs(args: argparse.Namespace, settings: Settings) -> int:
     print(f"{'id':<{width}}  {'status':<21}  {'contact':<11}  {'areas':>5}  name")
     for hub, row in zip(directory.hubs, rows, strict=True):
         status = f"{hub.status} {row['status_date']}"
-        print(f"{hub.id:<{width}}  {status:<21}  {row['contact']:<11}  {hub.area_count:>5}  {hub.name}")
+        print(
+            f"{hub.id:<{width}}  {status:<21}  {row['contact']:<11}  {hub.area_count:>5}  {hub.name}"
+        )
     verified = sum(1 for h in directory.hubs if h.status == "verified")
     real = sum(1 for h in directory.hubs if not h.has_placeholder_email)
     source = directory.operator_file or "none (set HUB_CONTACTS_FILE)"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import unicodedata
 from collections.abc import Sequence
 
 from bot.flows.model import Flow
@@ -29,9 +30,21 @@ def application_record(app: SubmittedApplication, flow: Flow) -> dict[str, str]:
     return record
 
 
+_INVISIBLE = frozenset(("Cc", "Cf", "Zs", "Zl", "Zp"))
+
+
 def _safe_cell(value: str) -> str:
-    # A cell starting with = + - @ is run as a formula by spreadsheets (CSV injection).
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+    """A cell starting with = + - @ is run as a formula by spreadsheets (CSV injection).
+
+    Spreadsheets skip invisible characters (U+2060, U+FEFF, spaces) and read full-width
+    forms (＝, ＋) as their ASCII twins, so the first *visible* character, normalised,
+    decides."""
+    if value[:1] in ("\t", "\r"):
+        return "'" + value
+    first = next((c for c in value if unicodedata.category(c) not in _INVISIBLE), "")
+    return (
+        "'" + value if unicodedata.normalize("NFKC", first)[:1] in ("=", "+", "-", "@") else value
+    )
 
 
 def applications_csv(apps: Sequence[SubmittedApplication], flow: Flow) -> str:

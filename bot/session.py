@@ -13,6 +13,9 @@ from typing import Any
 
 # Telegram re-delivers at most the updates not yet confirmed: a few per chat.
 HANDLED_KEPT = 32
+# Steps remembered for /back: many times a form's length, so endless review edits cannot
+# grow a session without bound.
+HISTORY_KEPT = 200
 
 
 @dataclass
@@ -31,7 +34,7 @@ class FlowState:
             "flow": self.flow,
             "step": self.step,
             "answers": self.answers,
-            "history": self.history,
+            "history": self.history[-HISTORY_KEPT:],
             "editing": self.editing,
             "candidates": self.candidates,
         }

@@ -8,6 +8,7 @@ the replies to each input line (and once after the greeting) ``{"turn": "end"}``
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import sys
 from typing import TextIO
@@ -16,6 +17,10 @@ from bot.assistant import Assistant, Incoming
 from bot.replies import Reply
 
 MAX_LINE_CHARS = 100_000
+UNREADABLE = (
+    "I couldn't read that line: it isn't UTF-8 text (perhaps a file in another encoding). "
+    "Nothing was saved from it; please type it again."
+)
 
 
 class ConsoleChannel:
@@ -33,6 +38,10 @@ class ConsoleChannel:
         self.jsonl = jsonl
         self.stdin = stdin or sys.stdin
         self.stdout = stdout or sys.stdout
+        if isinstance(self.stdin, io.TextIOWrapper):
+            # Bytes that are not UTF-8 become lone surrogates instead of crashing readline;
+            # the line is then refused with a reply (see run).
+            self.stdin.reconfigure(errors="surrogateescape")
         self._last_options: tuple[tuple[str, str], ...] = ()
 
     def _write(self, replies: list[Reply]) -> None:
@@ -80,6 +89,9 @@ class ConsoleChannel:
                     more := await loop.run_in_executor(None, self.stdin.readline, MAX_LINE_CHARS)
                 ) and not more.endswith("\n"):
                     text += more[:1]
+            if any("\udc80" <= c <= "\udcff" for c in text):
+                self._write([Reply(UNREADABLE)])
+                continue
             replies = await self.assistant.handle(Incoming(self.user_id, self._translate(text)))
             self._write(replies)
         if not self.jsonl:

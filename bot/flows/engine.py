@@ -47,6 +47,14 @@ def match_option(options: tuple[Option, ...], text: str) -> Option | None:
     return None
 
 
+def _same_answer(a: str, b: str) -> bool:
+    """Names match loosely (case, accents, punctuation); addresses only exactly (ignoring
+    case): a.b@school.org and a-b@school.org are two different people."""
+    if "@" in a or "@" in b:
+        return a.strip().casefold() == b.strip().casefold()
+    return fold(a) == fold(b)
+
+
 class FlowEngine:
     def __init__(
         self,
@@ -249,7 +257,7 @@ class FlowEngine:
                 note = f"Saved as: {value}"
             if value is not None and step.different_from:
                 other = state.answers.get(step.different_from, "")
-                if other and fold(other) == fold(value):
+                if other and _same_answer(other, value):
                     other_label = flow.step(step.different_from).label
                     value, error = (
                         None,

@@ -99,13 +99,26 @@ def validate_email_address(text: str, params: Mapping[str, Any]) -> Checked:
         return Checked(None, "Please type an email address, e.g. name@school.org.uk.")
     if len(value) > 254:
         return Checked(None, "That is too long to be an email address (254 characters at most).")
+    local = value.rpartition("@")[0]
+    if not local.isascii():
+        # Delivering to such an address needs SMTPUTF8, which many school mail servers
+        # lack: better to ask now than to drop the address from the email silently.
+        odd = "".join(dict.fromkeys(c for c in local if not c.isascii()))[:5]
+        return Checked(
+            None,
+            f"I can only email addresses whose part before the @ uses plain letters a-z, "
+            f"digits and . _ - + (this one has {odd}). Please give another address for this "
+            "person, such as their school one.",
+        )
     try:
-        result = validate_email(value, check_deliverability=False)
+        result = validate_email(value, check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError as exc:
         return Checked(
             None, f"That isn't a valid email address: {exc} Example: name@school.org.uk."
         )
-    return Checked(result.normalized)
+    # An international domain (bücher.de) is kept in its ASCII form (xn--bcher-kva.de),
+    # which every mail server can deliver to.
+    return Checked(result.ascii_email or result.normalized)
 
 
 @_register("urn")

@@ -4,8 +4,9 @@ When ``SMTP_HOST`` is unset, messages are written to ``BOT_DATA_DIR/mail/`` as R
 files (open them with any mail program, or ``python -m email``-style parsers), so a
 newcomer sees exactly what a hub would receive.  The file is named after the
 application's reference, written to a temporary name, flushed to disk and then renamed,
-so a crash never leaves half a message and a second delivery of the same message
-overwrites the same file instead of adding another.
+so a crash never leaves half a message.  A second delivery of the same message finds it
+already there; a *different* message is never written over an existing file (it gets
+``<reference>-2.eml``).
 """
 
 from __future__ import annotations
@@ -44,7 +45,18 @@ class EmlDirectoryTransport(Transport):
                 handle.write(envelope.data)
                 handle.flush()
                 os.fsync(handle.fileno())
-            os.replace(partial, target)
+            # Never overwrite another message: the same message again (a retry) is already
+            # there; a different one under the same name (a reference reused after the
+            # database was reset) gets a name of its own.
+            for n in range(1, 1000):
+                candidate = target if n == 1 else target.with_name(f"{target.stem}-{n}.eml")
+                try:
+                    os.link(partial, candidate)
+                    return
+                except FileExistsError:
+                    if candidate.read_bytes() == envelope.data:
+                        return
+            raise OSError(f"too many files named like {target.name}")
         finally:
             partial.unlink(missing_ok=True)
 

@@ -203,6 +203,20 @@ def _store_errors(cls: type[SqliteStore]) -> type[SqliteStore]:
     return cls
 
 
+def _read_floor(path: Path) -> dict[int, int]:
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        return {int(year): int(last) for year, last in raw.items()}
+    except (OSError, ValueError, AttributeError, TypeError):
+        return {}
+
+
+def _write_floor(path: Path, floor: dict[int, int]) -> None:
+    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    partial.write_text(json.dumps({str(y): n for y, n in sorted(floor.items())}), encoding="utf-8")
+    os.replace(partial, path)
+
+
 def _read_only_uri(path: Path) -> str:
     return path.resolve().as_uri() + "?mode=ro"
 
@@ -250,6 +264,11 @@ class SqliteStore(Store):
         # Users this process looked up and found without a session: their first save must
         # not overwrite one another process created meanwhile.
         self._absent: set[str] = set()
+        # The last reference number handed out each year, also kept beside the database,
+        # so a reset database (moved away, restored from an old backup) never hands out a
+        # reference a hub has already seen.
+        self._references = path.with_suffix(".references")
+        self._floor: dict[int, int] = _read_floor(self._references)
 
     @classmethod
     async def open(cls, path: Path) -> SqliteStore:
@@ -289,6 +308,16 @@ class SqliteStore(Store):
                 await self._reader.close()
         finally:
             await self._db.close()
+
+    async def _remember_reference(self, year: int, reference: str) -> None:
+        sequence = int(reference.rsplit("-", 1)[1])
+        if sequence <= self._floor.get(year, 0):
+            return
+        self._floor[year] = sequence
+        try:
+            await asyncio.to_thread(_write_floor, self._references, self._floor)
+        except OSError as exc:  # the database is the truth; this only guards a reset
+            logger.warning("could not record the last reference in %s: %s", self._references, exc)
 
     async def _rollback(self) -> None:
         # SQLite has already rolled back after some errors (a full disk): a second ROLLBACK
@@ -410,6 +439,8 @@ class SqliteStore(Store):
                 await self._rollback()
                 raise
             self._cache(user_id, state, version)
+            if stored is not None:
+                await self._remember_reference(stored.submitted_at.year, stored.reference)
             return stored
 
     async def _insert_application(
@@ -431,7 +462,7 @@ class SqliteStore(Store):
         row = await self._one_in_transaction(
             "SELECT COALESCE(MAX(sequence), 0) FROM applications WHERE year = ?", (now.year,)
         )
-        sequence = int(row[0]) + 1
+        sequence = max(int(row[0]), self._floor.get(now.year, 0)) + 1
         application = SubmittedApplication(
             reference=make_reference(now.year, sequence),
             user_id=user_id,
