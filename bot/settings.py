@@ -27,6 +27,7 @@ DEFAULT_TELEGRAM_HTTP = "aiohttp"
 DEFAULT_WEB_HOST = "127.0.0.1"
 DEFAULT_WEB_PORT = 8080
 DEFAULT_WEB_ADDRESS_RATE = 600  # messages a minute from one network address
+DEFAULT_WEB_SESSION_RATE = 60  # messages a minute from one browser
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool:
@@ -146,6 +147,7 @@ class Settings:
     web_allowed_origins: tuple[str, ...] = ()
     web_public_url: str | None = None
     web_address_rate: int = DEFAULT_WEB_ADDRESS_RATE
+    web_session_rate: int = DEFAULT_WEB_SESSION_RATE
 
     @property
     def db_path(self) -> Path:
@@ -222,4 +224,5 @@ class Settings:
                 else None
             ),
             web_address_rate=_int(env, "WEB_ADDRESS_RATE", DEFAULT_WEB_ADDRESS_RATE),
+            web_session_rate=_int(env, "WEB_SESSION_RATE", DEFAULT_WEB_SESSION_RATE),
         )

@@ -43,7 +43,7 @@ from bot.channels.web.limits import RateLimiter
 from bot.flows.validators import MAX_ANSWER_CHARS
 from bot.replies import Reply
 from bot.session import Session
-from bot.settings import DEFAULT_WEB_ADDRESS_RATE, Settings
+from bot.settings import DEFAULT_WEB_ADDRESS_RATE, DEFAULT_WEB_SESSION_RATE, Settings
 from bot.store.base import Store, TranscriptEntry
 
 logger = logging.getLogger(__name__)
@@ -57,7 +57,6 @@ _MESSAGE_ID = re.compile(r"[A-Za-z0-9-]{8,64}")
 MAX_TEXT_CHARS = MAX_ANSWER_CHARS + 1000
 MAX_BODY_BYTES = 4 * MAX_TEXT_CHARS + 1024
 HISTORY_LIMIT = 400
-SESSION_RATE = (40, 20)  # messages a minute, burst, for one browser
 USER, ASSISTANT = "user", "assistant"
 
 SORRY = (
@@ -87,8 +86,10 @@ STATIC_TYPES = {
 class WebConfig:
     allowed_origins: tuple[str, ...] = ()
     public_url: str | None = None
+    # Messages a minute; a bucket holds a third of a minute's worth (at least 10), so a
+    # quick burst of clicks passes and a script is slowed to the rate.
     address_rate: int = DEFAULT_WEB_ADDRESS_RATE
-    session_rate: tuple[int, int] = SESSION_RATE
+    session_rate: int = DEFAULT_WEB_SESSION_RATE
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WebConfig:
@@ -96,6 +97,7 @@ class WebConfig:
             allowed_origins=settings.web_allowed_origins,
             public_url=settings.web_public_url,
             address_rate=settings.web_address_rate,
+            session_rate=settings.web_session_rate,
         )
 
 
@@ -224,9 +226,8 @@ class WebServer:
     def __init__(self, chat: WebChat, config: WebConfig) -> None:
         self.chat = chat
         self.config = config
-        per_minute, burst = config.session_rate
-        self.session_limit = RateLimiter(per_minute, burst)
-        self.address_limit = RateLimiter(config.address_rate, max(20, config.address_rate // 4))
+        self.session_limit = RateLimiter(config.session_rate, max(10, config.session_rate // 3))
+        self.address_limit = RateLimiter(config.address_rate, max(10, config.address_rate // 3))
         ancestors = " ".join(("'self'", *config.allowed_origins))
         self.csp = (
             "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "

@@ -153,6 +153,9 @@
     if (entry.seq) {
       element.setAttribute('data-seq', String(entry.seq));
     }
+    if (entry.field) {
+      element.setAttribute('data-field', entry.field);
+    }
     var who = document.createElement('span');
     who.className = 'visually-hidden';
     who.textContent = mine ? 'You said: ' : 'Assistant: ';
