@@ -197,7 +197,7 @@ class ChatPage:
         expect(self.assistant_messages().first).to_be_visible(timeout=TIMEOUT_MS)
         return self
 
-    def _after(self, act: Any) -> str:
+    def reply_to(self, act: Any) -> str:
         before = self.assistant_messages().count()
         act()
         expect(self.assistant_messages()).not_to_have_count(before, timeout=TIMEOUT_MS)
@@ -211,13 +211,13 @@ class ChatPage:
             box.fill(text)
             box.press("Enter")
 
-        return self._after(act)
+        return self.reply_to(act)
 
     def choose(self, label: str | re.Pattern[str]) -> str:
         button = self.root.locator(".options:not([hidden])").get_by_role(
             "button", name=label, exact=isinstance(label, str)
         )
-        return self._after(button.click)
+        return self.reply_to(button.click)
 
     def current_field_options(self) -> list[str]:
         labels: list[str] = self.root.locator(".options:not([hidden]) button").all_inner_texts()

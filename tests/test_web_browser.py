@@ -94,6 +94,9 @@ def test_greeting_menu_answers_with_sources_and_the_hub_finder(chat: ChatPage) -
     assert "town" in asked.lower() or "postcode" in asked.lower()
     found = chat.type("Sheffeild")
     assert "South Yorkshire Maths Hub" in found
+    privacy = chat.reply_to(chat.page.get_by_role("button", name="Privacy").click)
+    assert "how your information is used" in privacy.lower()
+    assert "/forget" in privacy
 
 
 def test_eligibility_check_with_buttons(chat: ChatPage) -> None:
@@ -172,8 +175,11 @@ def test_a_whole_application_with_wrong_answers_refused_reload_and_restart(
             expect(chat.assistant_messages().last).to_contain_text("Mastery Advocate")
             assert _current_field(chat) == "teacher1_name"
             restarted = True
-        if field == "specialist_details":
-            chat.type("/skip")
+        if field == "teacher2_ncetm_username":
+            # An optional question: the "/skip" in its text is a button.
+            skip = chat.assistant_messages().last.get_by_role("button", name="/skip")
+            after_skip = chat.reply_to(skip.click)
+            assert "year groups" in after_skip.lower(), after_skip
             continue
         _answer(chat, answers[field])
     else:
