@@ -18,7 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Dialog,
+    Page,
+    expect,
+    sync_playwright,
+)
 
 from tests._web import (
     ARTIFACTS,
@@ -113,7 +120,12 @@ def test_eligibility_check_with_buttons(chat: ChatPage) -> None:
 
 def test_applicant_text_is_shown_as_text_never_as_html(chat: ChatPage) -> None:
     dialogs: list[str] = []
-    chat.page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+
+    def on_dialog(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    chat.page.on("dialog", on_dialog)
     attack = '<img src=x onerror="alert(1)"><script>alert(2)</script><b>bold</b>'
     chat.type(attack)
     mine = chat.page.locator(".msg-user").last
