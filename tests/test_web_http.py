@@ -182,6 +182,10 @@ async def test_a_button_records_its_label_and_a_stale_button_changes_nothing(
     stale = await browser.say("no", label="No, stop here", field="privacy_consent")
     assert "earlier question" in stale[-1]["text"]
     assert stale[-1]["field"] == "school_name"
+    # A menu button from before the form started is stale too, and changes nothing.
+    menu = await browser.say("hub", label="Find my Maths Hub", button=True)
+    assert "earlier question" in menu[-1]["text"]
+    assert menu[-1]["field"] == "school_name"
 
 
 async def test_posts_from_other_origins_or_without_json_are_refused(

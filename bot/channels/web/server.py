@@ -4,7 +4,8 @@ The page (``static/``) is plain HTML, CSS and one script, served from here: no C
 build step.  It talks to two JSON endpoints:
 
 - ``GET api/history?after=SEQ``: the conversation so far (a new visitor is greeted);
-- ``POST api/message`` ``{"text", "label"?, "field"?, "id"?, "after"?}``: one message in,
+- ``POST api/message`` ``{"text", "label"?, "field"?, "button"?, "id"?, "after"?}``: one
+  message in (a pressed button says so, and which question it answered),
   every transcript entry after ``after`` out (so a second tab catches up too).
 
 A browser is known by a random token in an HttpOnly, SameSite cookie; the assistant sees
@@ -184,6 +185,7 @@ class WebChat:
         *,
         label: str | None = None,
         for_field: str | None = None,
+        button: bool = False,
         message_id: str | None = None,
         after: int = 0,
     ) -> tuple[list[dict[str, Any]], bool]:
@@ -194,6 +196,7 @@ class WebChat:
                 user_id,
                 text,
                 for_field=for_field,
+                button=button,
                 update_key=f"web:{message_id}" if message_id else None,
             )
             replies = await self.assistant.handle(incoming)
@@ -401,6 +404,7 @@ class WebServer:
             text,
             label=label[:300] if isinstance(label, str) and label else None,
             for_field=field[:100] if isinstance(field, str) and field else None,
+            button=body.get("button") is True,
             message_id=(
                 message_id
                 if isinstance(message_id, str) and _MESSAGE_ID.fullmatch(message_id)

@@ -178,7 +178,7 @@
           button.className = 'option';
           button.textContent = option.label;
           button.addEventListener('click', function () {
-            send(option.value, { label: option.label, field: entry.field || null });
+            send(option.value, { label: option.label, field: entry.field || null, button: true });
           });
           group.appendChild(button);
         });
@@ -271,6 +271,7 @@
       text: text,
       label: extra.label || null,
       field: extra.field || null,
+      button: Boolean(extra.button),
       id: messageId(),
       after: lastSeq
     }).then(function (data) {
