@@ -129,3 +129,17 @@ async def test_a_rejected_token_fails_without_showing_it(api: FakeBotApi, tmp_pa
     assert "rejected the bot token" in output
     assert wrong not in output
     assert "111111111" not in output or wrong.split(":")[1] not in output
+
+
+async def test_a_corrupt_database_stops_the_bot_with_one_line(
+    api: FakeBotApi, tmp_path: Path
+) -> None:
+    data = tmp_path / "var"
+    data.mkdir()
+    (data / "assistant.sqlite3").write_bytes(b"not a database at all\n" * 300)
+    proc = await start_bot(api, data)
+    _, stderr = await asyncio.wait_for(proc.communicate(), 30)
+    text = stderr.decode()
+    assert proc.returncode == 1, text
+    assert "Traceback" not in text
+    assert "error: cannot open the database" in text and "not a database" in text

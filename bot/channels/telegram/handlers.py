@@ -19,6 +19,7 @@ from telegram.ext import ContextTypes
 from bot.assistant import Incoming
 from bot.channels.telegram.render import STALE_FIELD, escape, send_replies
 from bot.channels.telegram.runtime import services_of
+from bot.exceptions import BotError
 
 logger = logging.getLogger(__name__)
 
@@ -162,7 +163,11 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     if isinstance(error, NetworkError | Forbidden) and not isinstance(error, BadRequest):
         logger.warning("Telegram request failed: %s", error)
         return
-    logger.error("error while handling an update", exc_info=error)
+    if isinstance(error, BotError):
+        # A machine failure we describe ourselves (the database is full, say): one line.
+        logger.error("could not handle an update: %s", error)
+    else:
+        logger.error("error while handling an update", exc_info=error)
     if isinstance(update, Update) and update.effective_chat is not None:
         try:
             await context.bot.send_message(update.effective_chat.id, escape(SORRY))
