@@ -21,9 +21,10 @@ import datetime as dt
 import logging
 from pathlib import Path
 
+from bot.clock import SYSTEM_CLOCK
 from bot.exceptions import BotError
 from bot.settings import Settings
-from bot.store.base import APPLICATION_RETENTION, Store, utcnow
+from bot.store.base import APPLICATION_RETENTION, Store
 from bot.store.sqlite import SqliteStore
 
 logger = logging.getLogger(__name__)
@@ -47,10 +48,13 @@ def purge_mail_files(directory: Path, now: dt.datetime) -> int:
 
 async def purge(store: Store, settings: Settings, now: dt.datetime | None = None) -> int:
     """Delete every record and ``.eml`` file past its retention period."""
-    now = now or utcnow()
-    removed = await store.purge(now)
+    # Rows are dated by the settings' clock; .eml files by the file system, i.e. the
+    # machine's clock (BOT_TODAY in the future must not make today's files look old).
+    removed = await store.purge(now or settings.clock.now())
     try:
-        removed += await asyncio.to_thread(purge_mail_files, settings.mail_dir, now)
+        removed += await asyncio.to_thread(
+            purge_mail_files, settings.mail_dir, now or SYSTEM_CLOCK.now()
+        )
     except OSError as exc:
         logger.warning("could not purge old email files in %s: %s", settings.mail_dir, exc)
     if removed:
@@ -60,7 +64,7 @@ async def purge(store: Store, settings: Settings, now: dt.datetime | None = None
 
 async def open_store(settings: Settings) -> SqliteStore:
     """The store, with everything past its retention period already gone."""
-    store = await SqliteStore.open(settings.db_path)
+    store = await SqliteStore.open(settings.db_path, settings.clock)
     try:
         await purge(store, settings)
     except BaseException:

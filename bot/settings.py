@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.clock import Clock, SystemClock
 from bot.exceptions import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -157,8 +158,12 @@ class Settings:
     def mail_dir(self) -> Path:
         return self.data_dir / "mail"
 
+    @property
+    def clock(self) -> Clock:
+        return SystemClock(self.today_override)
+
     def today(self) -> dt.date:
-        return self.today_override or dt.date.today()
+        return self.clock.today()
 
     def contacts_file(self) -> Path | None:
         """The operator's file of real hub addresses, if there is one."""

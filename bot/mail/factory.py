@@ -40,4 +40,5 @@ def sender_for(
         transport or transport_for(settings),
         recompose=composer,
         lock=DeliveryLock(settings.data_dir / LOCK_FILE),
+        clock=settings.clock.now,
     )

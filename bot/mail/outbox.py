@@ -36,6 +36,7 @@ import logging
 import time
 from collections.abc import Callable
 
+from bot.clock import SYSTEM_CLOCK
 from bot.exceptions import BotError, StoreError
 from bot.mail.base import Envelope, Transport, TransportError
 from bot.mail.lock import DeliveryLock, LockBusy
@@ -58,10 +59,6 @@ DEFAULT_MAX_ATTEMPTS = 80  # about three days of hourly attempts once the delay 
 DEFAULT_POLL_INTERVAL = 60.0
 BUSY_RETRY_SECONDS = 0.5
 FAR_FUTURE = dt.datetime(9999, 1, 1, tzinfo=dt.UTC)  # "due" for a pass that tries everything
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 @dataclasses.dataclass
@@ -87,7 +84,7 @@ class OutboxSender:
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         poll_interval: float = DEFAULT_POLL_INTERVAL,
         batch: int = 50,
-        clock: Callable[[], dt.datetime] = _now,
+        clock: Callable[[], dt.datetime] = SYSTEM_CLOCK.now,
     ) -> None:
         self.store = store
         self.transport = transport

@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
+from bot.clock import SYSTEM_CLOCK, Clock
 from bot.session import Session
 from bot.store.base import (
     APPLICATION_RETENTION,
@@ -26,12 +27,12 @@ from bot.store.base import (
     UnansweredQuestion,
     answers_digest,
     make_reference,
-    utcnow,
 )
 
 
 class MemoryStore(Store):
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock = SYSTEM_CLOCK) -> None:
+        self.clock = clock
         self.sessions: dict[str, tuple[str, dt.datetime]] = {}
         self.applications_: list[SubmittedApplication] = []
         self.mail: list[OutboxEntry] = []
@@ -41,6 +42,9 @@ class MemoryStore(Store):
         # Per user: (digest of the answers, when they last changed): the draft clock.
         self._answered: dict[str, tuple[str, dt.datetime]] = {}
         self._askers: dict[int, str | None] = {}
+
+    def _now(self) -> dt.datetime:
+        return self.clock.now().replace(microsecond=0)  # stored to the second
 
     async def load_session(self, user_id: str) -> Session | None:
         stored = self.sessions.get(user_id)
@@ -53,7 +57,7 @@ class MemoryStore(Store):
         *,
         submission: Submission | None = None,
     ) -> SubmittedApplication | None:
-        now = utcnow()
+        now = self._now()
         stored = None
         new_mail: OutboxEntry | None = None
         if submission is not None:
@@ -107,7 +111,7 @@ class MemoryStore(Store):
         self.questions = [q for q in self.questions if self._askers.get(id(q)) != user_id]
 
     async def append_transcript(self, user_id: str, entries: list[tuple[str, str]]) -> int:
-        now = utcnow()
+        now = self._now()
         kept = self.transcripts.setdefault(user_id, [])
         for role, body in entries:
             self._seq += 1
@@ -140,7 +144,7 @@ class MemoryStore(Store):
     async def record_unanswered(
         self, question: str, score: int, *, user_id: str | None = None, hub_id: str | None = None
     ) -> None:
-        asked = UnansweredQuestion(question[:500], score, utcnow(), hub_id)
+        asked = UnansweredQuestion(question[:500], score, self._now(), hub_id)
         self.questions.append(asked)
         self._askers[id(asked)] = user_id
 
@@ -216,7 +220,7 @@ class MemoryStore(Store):
     async def replace_mail(self, entry_id: int, mail: OutgoingMail) -> None:
         entry = next(m for m in self.mail if m.id == entry_id)
         if entry.status in (HELD, FAILED):
-            fresh = self._entry(entry_id, entry.reference, mail, utcnow())
+            fresh = self._entry(entry_id, entry.reference, mail, self._now())
             self._update(
                 entry_id,
                 message_id=fresh.message_id,

@@ -26,6 +26,7 @@ from typing import Any
 
 import aiosqlite
 
+from bot.clock import SYSTEM_CLOCK, Clock
 from bot.exceptions import SessionConflict, StoreError
 from bot.session import Session
 from bot.store.base import (
@@ -47,7 +48,6 @@ from bot.store.base import (
     UnansweredQuestion,
     answers_digest,
     make_reference,
-    utcnow,
 )
 
 logger = logging.getLogger(__name__)
@@ -246,8 +246,10 @@ class SqliteStore(Store):
         connection: aiosqlite.Connection,
         path: Path,
         reader: aiosqlite.Connection | None = None,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self._db = connection
+        self.clock = clock
         # Read-only and outside the lock: it never sees another coroutine's open
         # transaction, only what has been committed.
         self._reader = reader
@@ -271,7 +273,7 @@ class SqliteStore(Store):
         self._floor: dict[int, int] = _read_floor(self._references)
 
     @classmethod
-    async def open(cls, path: Path) -> SqliteStore:
+    async def open(cls, path: Path, clock: Clock = SYSTEM_CLOCK) -> SqliteStore:
         """Open (creating, or migrating) the database; raises StoreError with one readable
         line, having closed whatever it opened, so a failed start never hangs on a worker."""
         opened: list[aiosqlite.Connection] = []
@@ -300,7 +302,7 @@ class SqliteStore(Store):
                 with contextlib.suppress(Exception):
                     await connection.close()
             raise
-        return cls(connection, path, reader)
+        return cls(connection, path, reader, clock)
 
     async def close(self) -> None:
         try:
@@ -356,6 +358,9 @@ class SqliteStore(Store):
         self._sessions.move_to_end(user_id)
         if len(self._sessions) > SESSION_CACHE_SIZE:
             self._sessions.popitem(last=False)
+
+    def _now(self) -> dt.datetime:
+        return self.clock.now().replace(microsecond=0)  # stored to the second
 
     async def load_session(self, user_id: str) -> Session | None:
         cached = self._sessions.get(user_id)
@@ -420,7 +425,7 @@ class SqliteStore(Store):
         *,
         submission: Submission | None = None,
     ) -> SubmittedApplication | None:
-        now = utcnow().isoformat()
+        now = self._now().isoformat()
         state = session.to_json()
         digest = answers_digest(session)
         async with self._lock:
@@ -524,7 +529,7 @@ class SqliteStore(Store):
     async def append_transcript(self, user_id: str, entries: list[tuple[str, str]]) -> int:
         if not entries:
             return 0
-        now = utcnow().isoformat()
+        now = self._now().isoformat()
         # One multi-row INSERT: a turn's messages are stored together or not at all.
         values = ", ".join("(?, ?, ?, ?)" for _ in entries)
         params = [p for role, body in entries for p in (user_id, role, body, now)]
@@ -598,7 +603,7 @@ class SqliteStore(Store):
             await self._db.execute(
                 "INSERT INTO unanswered (question, score, asked_at, user_id, hub_id)"
                 " VALUES (?, ?, ?, ?, ?)",
-                (question[:500], score, utcnow().isoformat(), user_id, hub_id),
+                (question[:500], score, self._now().isoformat(), user_id, hub_id),
             )
             if user_id is not None:
                 # One person's questions are bounded: the oldest beyond the cap go.
@@ -715,7 +720,7 @@ class SqliteStore(Store):
             await self._db.execute(
                 "UPDATE outbox SET message_id = ?, sender = ?, recipients = ?, data = ?, status = ?,"
                 " last_error = ?, next_attempt_at = ? WHERE id = ? AND status IN (?, ?)",
-                (*_mail_columns(mail), utcnow().isoformat(), entry_id, HELD, FAILED),
+                (*_mail_columns(mail), self._now().isoformat(), entry_id, HELD, FAILED),
             )
 
     # -- housekeeping ----------------------------------------------------------------------
