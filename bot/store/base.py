@@ -18,6 +18,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.clock import SYSTEM_CLOCK
 from bot.session import Session
 
 # The periods the privacy notice states (bot.assistant's notice quotes these constants).
@@ -145,7 +146,8 @@ def answers_digest(session: Session) -> str:
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+    """The machine's time, to the second (for tests: a store reads the Clock it was given)."""
+    return SYSTEM_CLOCK.now().replace(microsecond=0)
 
 
 def make_reference(year: int, sequence: int) -> str:
