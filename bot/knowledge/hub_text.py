@@ -54,6 +54,9 @@ def describe_outside(place: str, country: str) -> str:
         country, (country.replace("_", " ").title(), "in", "abroad")
     )
     bare = name.removeprefix("the ")
+    head, _, qualifier = place.partition(",")
+    if qualifier.strip().lower().removeprefix("the ") == bare.lower():
+        place = head.strip()  # "Newport, Wales" is in Wales: say "Newport"
     if place.lower().removeprefix("the ") == bare.lower():
         subject = name[0].upper() + name[1:]
         where = {
