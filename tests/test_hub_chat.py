@@ -47,3 +47,21 @@ async def test_the_hub_flow_lists_each_richmond_with_its_county(assistant: Assis
     await chat.send("yorkshire-ridings")
     assert "Your Maths Hub:" in chat.text and "Yorkshire Ridings Maths Hub" in chat.text
     assert "local suggestion" in chat.text
+
+
+async def test_a_typo_in_the_hub_flow_is_asked_not_taken(assistant: Assistant) -> None:
+    chat = Chat(assistant)
+    await chat.send("/hub")
+    await chat.send("Hutten le Hole")
+    assert "Did you mean Hutton-le-Hole?" in chat.text
+    assert "Your Maths Hub:" not in chat.text
+    assert [o.value for o in chat.replies[-1].options] == ["yorkshire-ridings"]
+    await chat.send("yorkshire-ridings")
+    assert "Your Maths Hub:" in chat.text
+
+
+async def test_a_typo_at_the_eoi_hub_step_is_asked(assistant: Assistant) -> None:
+    chat = Chat(assistant)
+    await _at_hub_step(chat, "Denbigh Road, Shenley, Milton Keynes MK5 6BH")
+    await chat.send("Sheffeild")
+    assert 'Did you mean Sheffield? I found:' in chat.text and chat.field == "maths_hub"

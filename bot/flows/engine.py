@@ -330,23 +330,30 @@ class FlowEngine:
             if search.found:
                 state.answers[step.field] = clean(text)[:200]
                 state.history.append(step.field)
-                if len(search.hubs) == 1:
+                # A typo's correction is asked, never taken as the place (status "suggested").
+                if len(search.hubs) == 1 and search.status == "found":
                     state.answers["hub"] = search.hubs[0].id
                     state.candidates = []
                 else:
                     state.candidates = [h.id for h in search.hubs]
                     state.answers.pop("hub", None)
                 state.step = self._next_after(flow, state, step.field)
-                note = describe_search(search) if len(search.hubs) > 1 else ""
+                note = (
+                    describe_search(search)
+                    if len(search.hubs) > 1 or search.status != "found"
+                    else ""
+                )
                 self._arrive(flow, state, outcome, note)
                 return outcome
         elif search.found:
             state.candidates = [h.id for h in search.hubs]
-            note = (
-                describe_choices(search)
-                if search.status == "ambiguous"
-                else f'For "{search.recognised}" I found:'
-            )
+            if search.status == "ambiguous":
+                note = describe_choices(search)
+            elif search.status == "suggested":
+                note = f'I don\'t know "{text[:60]}". Did you mean {search.recognised}? I found:'
+            else:
+                note = f'For "{search.recognised}" I found:'
+
             outcome.replies.append(self.question(flow, state, note=note))
             return outcome
         outcome.replies.append(self.question(flow, state, note=describe_search(search)))
