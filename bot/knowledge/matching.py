@@ -323,6 +323,26 @@ SELF_SYNONYMS: dict[str, tuple[str, ...]] = {
     "forget": ("/forget", "forget me", "delete my data", "delete my details", "erase"),
 }
 
+# What kind of fact a question asks for, and how an answer that gives one reads.  An
+# entry whose answer holds no date does not answer "when ...?", however close its words.
+_ASKS_WHEN = re.compile(
+    r"^(so |and |but |ok |also )?(when|whens|what time)\b|\b(what|which|the|actual|exact) dates?\b|"
+    r"\bdates? (of|for)\b|\bby when\b"
+)
+_ASKS_COUNT = re.compile(r"\bhow (many|much)\b|\bnumber of\b")
+_GIVES_DATE = re.compile(
+    r"\b(january|february|march|april|may|june|july|august|september|october|november|"
+    r"december|autumn|spring|summer|christmas|easter|half term|term)\b"
+)
+_GIVES_COUNT = re.compile(
+    r"\d|£|\b(one|two|three|four|five|six|seven|eight|nine|ten|half|free|no (fee|charge|cost)|"
+    r"a few|several|quota)\b"
+)
+INTENT_FACTOR = 0.75
+_YEARS_AND_COHORTS = re.compile(r"\b(19|20)\d\d( (19|20)?\d\d)?\b|\bcohorts? \d+\b|\byear \d\b")
+
+_FOLLOW_UP = re.compile(r"\b(their|theirs|them|they|its|that one|those|these)\b")
+
 _YEAR = re.compile(r"\b(?:20)?(1[4-9]|2[0-9])\s*[/-]\s*(?:20)?(1[5-9]|2[0-9])\b")
 _COHORT = re.compile(r"\bcohort\s*(\d{1,2})\b")
 
@@ -367,6 +387,7 @@ class _Unit:
     question: bool
     left_out: float = 0.0
     position: int = -1
+    text: str = ""
     scores: dict[int, float] = field(default_factory=dict)
 
 
@@ -495,6 +516,17 @@ class FaqMatcher:
             for token in answer_words:
                 self._entries_with.setdefault(token, []).append((index, ANSWER_WORD_WEIGHT))
         self.programme_cues = self._programme_cues()
+        # Every answer names its academic year and cohort, which are neither dates nor counts.
+        answers = [
+            _YEARS_AND_COHORTS.sub(" ", fold(f"{e.answer} {e.window.label if e.window else ''}"))
+            for e in self.entries
+        ]
+        self._without_date = frozenset(
+            i for i, text in enumerate(answers) if not _GIVES_DATE.search(text)
+        ) - {0}
+        self._without_count = frozenset(
+            i for i, text in enumerate(answers) if not _GIVES_COUNT.search(text)
+        ) - {0}
         self._known_years = frozenset(
             _year(m) for entry in self.entries for m in _YEAR.finditer(entry.year or "")
         )
@@ -619,7 +651,7 @@ class FaqMatcher:
 
         A clause is judged partly against the rest of the message (``left_out``).
         """
-        units = [_Unit(self.query_tokens(question), True, position=-1)]
+        units = [_Unit(self.query_tokens(question), True, position=-1, text=question)]
         parts = segments(question)[:MAX_SEGMENTS]
         if len(parts) > 1:
             tokens = [self.query_tokens(text) for text, _ in parts]
@@ -628,10 +660,15 @@ class FaqMatcher:
                 if not asked or not tokens[i]:
                     continue
                 own = self._weight(tokens[i])
-                units.append(_Unit(tokens[i], True, max(total - own, 0.0), position=i))
+                text = parts[i][0]
+                # "... and whens their deadline": a follow-up about something named
+                # before is only read together with the clause before it.
+                if not (i > 0 and _FOLLOW_UP.search(fold(text))):
+                    units.append(_Unit(tokens[i], True, max(total - own, 0.0), i, text))
                 if i > 0 and tokens[i - 1]:
                     pair = tokens[i - 1] + tokens[i]
-                    units.append(_Unit(pair, False, max(total - self._weight(pair), 0.0), i))
+                    left = max(total - self._weight(pair), 0.0)
+                    units.append(_Unit(pair, False, left, i, f"{parts[i - 1][0]} {text}"))
         return units
 
     def scores(self, question: str) -> list[tuple[float, int]]:
@@ -642,6 +679,7 @@ class FaqMatcher:
         best: dict[int, float] = {}
         for unit in units:
             unit.scores = self._score_tokens(unit.tokens, unit.left_out)
+            self._check_intent(unit)
             for index, score in unit.scores.items():
                 if score > best.get(index, 0.0):
                     best[index] = score
@@ -649,6 +687,18 @@ class FaqMatcher:
             best[index] *= self._programme_factor(self.entries[index], named)
         # Best first; on a tie the earlier (more general) entry wins.
         return sorted(((s, i) for i, s in best.items()), key=lambda p: (-p[0], p[1]))
+
+    def _check_intent(self, unit: _Unit) -> None:
+        """Lower entries whose answer lacks the kind of fact the unit asks for."""
+        folded = fold(unit.text)
+        lacking = None
+        if _ASKS_WHEN.search(folded):
+            lacking = self._without_date
+        elif _ASKS_COUNT.search(folded):
+            lacking = self._without_count
+        if lacking:
+            for index in unit.scores.keys() & lacking:
+                unit.scores[index] *= INTENT_FACTOR
 
     @staticmethod
     def _programme_factor(entry: FaqEntry, named: Mentions) -> float:

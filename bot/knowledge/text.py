@@ -108,6 +108,17 @@ TEXT_SPEAK = {
     "fyi": "",
     "imo": "",
     "btw": "",
+    # Numbers as digits, so "two years" and "2 yrs" read alike.
+    "one": "1",
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "five": "5",
+    "six": "6",
+    "seven": "7",
+    "eight": "8",
+    "nine": "9",
+    "ten": "10",
 }
 
 
