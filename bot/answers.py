@@ -18,13 +18,16 @@ import datetime as dt
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.knowledge.base import Knowledge
 from bot.knowledge.faq import FaqEntry
 from bot.knowledge.matching import MAX_QUERY_CHARS, SELF_ENTRY
 from bot.knowledge.text import fold
 from bot.replies import Option
-from bot.store.base import UnansweredQuestion
+
+if TYPE_CHECKING:
+    from bot.store.base import UnansweredQuestion
 
 NOT_SURE = "I'm not sure: I couldn't find an answer to that in the programme documents I know."
 WAY_ON = (

@@ -28,6 +28,7 @@ answered together when the question does not say which one it means.
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 from collections.abc import Iterable, Sequence
@@ -60,6 +61,7 @@ OTHER_PROGRAMME_FACTOR = 0.72
 # Only so many phrasings per unit get the (costlier) fuzzy comparison: those with the
 # most word overlap.  Keeps the answer time flat as the knowledge base grows.
 FUZZY_CANDIDATES = 40
+MAX_CANDIDATES = 12
 # How much the rest of a message counts against one of its clauses.
 CONTEXT_SHARE = 0.35
 
@@ -400,34 +402,46 @@ class Normaliser:
         # Words that say nothing about which answer is wanted (place names in England:
         # "I teach in Leeds, do I need QTS?" is a question about QTS).
         self._neutral = neutral
-        pairs: list[tuple[str, str]] = []
+        # Phrases by their first word, longest first: one pass over the words replaces
+        # each longest match (a regular expression of ~600 alternatives was slower to
+        # build and to run).
+        self._phrases: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        self._canonical: set[str] = set()
         for canonical, variants in synonyms.items():
             canon = fold(canonical).replace(" ", "_")
+            self._canonical.add(canon)
             for variant in variants:
-                folded = self.respell(fold(variant))
-                if folded:
-                    pairs.append((folded, canon))
-        pairs.sort(key=lambda p: -len(p[0]))
-        self._replacements = dict(pairs)
-        self._pattern = (
-            re.compile(r"\b(" + "|".join(re.escape(v) for v, _ in pairs) + r")\b")
-            if pairs
-            else None
-        )
-        self._canonical = {canon for _, canon in pairs} | {
-            fold(c).replace(" ", "_") for c in synonyms
-        }
+                words = tuple(self.respell(fold(variant)).split())
+                if words:
+                    self._phrases.setdefault(words[0], []).append((words, canon))
+        for candidates in self._phrases.values():
+            candidates.sort(key=lambda p: -len(p[0]))
+
+    def _replace(self, words: list[str]) -> list[str]:
+        out: list[str] = []
+        i = 0
+        while i < len(words):
+            for phrase, canon in self._phrases.get(words[i], ()):
+                n = len(phrase)
+                if n == 1 or (
+                    words[i + 1 : i + 2] == [phrase[1]] and tuple(words[i : i + n]) == phrase
+                ):
+                    out.append(canon)
+                    i += n
+                    break
+            else:
+                out.append(words[i])
+                i += 1
+        return out
 
     @staticmethod
     def respell(folded: str) -> str:
         return " ".join(w for w in (TEXT_SPEAK.get(word, word) for word in folded.split()) if w)
 
     def tokens(self, text: str) -> list[str]:
-        folded = self.respell(fold(text[:MAX_QUERY_CHARS]))
-        if self._pattern is not None:
-            folded = self._pattern.sub(lambda m: self._replacements[m.group(1)], folded)
+        words = self._replace(self.respell(fold(text[:MAX_QUERY_CHARS])).split())
         out: list[str] = []
-        for word in folded.split():
+        for word in words:
             if word in self._canonical:
                 out.append(word)
             elif word not in STOPWORDS and word not in self._neutral:
@@ -502,11 +516,9 @@ class FaqMatcher:
             for i, toks in token_lists
             if toks
         ]
-        # Only phrasings that share a word with the question can score at all.
-        self._by_token: dict[str, list[int]] = {}
+        self._entry_phrasings: list[list[int]] = [[] for _ in self.entries]
         for position, phrasing in enumerate(self._phrasings):
-            for token in phrasing.tokens:
-                self._by_token.setdefault(token, []).append(position)
+            self._entry_phrasings[phrasing.entry_index].append(position)
         self._entries_with: dict[str, list[tuple[int, float]]] = {}
         for index, (entry_words, answer_words) in enumerate(
             zip(self._entry_vocab, self._answer_vocab, strict=True)
@@ -611,21 +623,31 @@ class FaqMatcher:
         weights = {t: self._token_weight(t) for t in query}
         query_weight = sum(weights.values()) + CONTEXT_SHARE * left_out
         query_text = " ".join(tokens)
-        shared_by_phrasing: dict[int, float] = {}
         shared_by_entry: dict[int, float] = {}
         for token, weight in weights.items():
-            for position in self._by_token.get(token, ()):
-                shared_by_phrasing[position] = shared_by_phrasing.get(position, 0.0) + weight
             for index, factor in self._entries_with.get(token, ()):
                 shared_by_entry[index] = shared_by_entry.get(index, 0.0) + weight * factor
+        # Candidate pruning: only the entries sharing the most weight with the question
+        # are scored phrasing by phrasing, so the time per question stays flat as the
+        # knowledge base grows (a common word such as "specialist" is in a third of it).
+        kept = (
+            heapq.nlargest(MAX_CANDIDATES, shared_by_entry, key=shared_by_entry.__getitem__)
+            if len(shared_by_entry) > MAX_CANDIDATES
+            else list(shared_by_entry)
+        )
         overlap: list[tuple[float, int]] = []
-        for position, shared_weight in shared_by_phrasing.items():
-            phrasing = self._phrasings[position]
-            recall = shared_weight / query_weight
-            precision = shared_weight / phrasing.weight
-            # F-beta with beta=2: explaining the question matters more than using
-            # every word of one phrasing.
-            overlap.append((5 * recall * precision / (4 * precision + recall), position))
+        for index in kept:
+            for position in self._entry_phrasings[index]:
+                phrasing = self._phrasings[position]
+                common = phrasing.tokens & query
+                if not common:
+                    continue
+                shared_weight = sum(weights[t] for t in common)
+                recall = shared_weight / query_weight
+                precision = shared_weight / phrasing.weight
+                # F-beta with beta=2: explaining the question matters more than using
+                # every word of one phrasing.
+                overlap.append((5 * recall * precision / (4 * precision + recall), position))
         overlap.sort(reverse=True)
         best: dict[int, float] = {}
         for rank, (f_score, position) in enumerate(overlap):
@@ -637,7 +659,8 @@ class FaqMatcher:
             score = 100 * (0.7 * f_score + 0.3 * similarity)
             if score > best.get(phrasing.entry_index, 0.0):
                 best[phrasing.entry_index] = score
-        for index, shared in shared_by_entry.items():
+        for index in kept:
+            shared = shared_by_entry[index]
             # The entry as a whole (all its phrasings, its answer at a lower weight) may
             # explain a question that no single phrasing does.
             covered = shared / query_weight

@@ -16,8 +16,9 @@ def strip_control(text: str) -> str:
 
 def fold(text: str) -> str:
     """Lower-case, accent-free, punctuation-free text with single spaces."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c))
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in text if not unicodedata.combining(c))
     text = text.lower().replace("’", "'").replace("'", "").replace("&", " and ")
     text = text.replace("£", " £")
     return " ".join(_NON_WORD.sub(" ", text).split())
