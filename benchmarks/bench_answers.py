@@ -54,6 +54,7 @@ def load_cases() -> dict[str, list[dict[str, Any]]]:
         "questions": EVAL / "questions.yaml",
         "realistic": EVAL / "questions_realistic.yaml",
         "paraphrases": ROOT / "benchmarks" / "paraphrases.yaml",
+        "heldout": ROOT / "benchmarks" / "heldout.yaml",
     }
     return {name: yaml.safe_load(path.read_text()) for name, path in sets.items()}
 
@@ -140,6 +141,14 @@ def main() -> None:
     questions = [c["q"] for group in cases.values() for c in group]
     times, cpu = latency(knowledge, questions, args.rounds)
 
+    places = [c["place"] for c in yaml.safe_load((EVAL / "places.yaml").read_text())]
+    hub_times: list[float] = []
+    for _ in range(args.rounds):
+        for place in places:
+            t0 = time.perf_counter()
+            knowledge.finder.find(place)
+            hub_times.append((time.perf_counter() - t0) * 1000)
+
     started = time.perf_counter()
     big = scaled(knowledge, args.scale)
     big_build_ms = (time.perf_counter() - started) * 1000
@@ -174,6 +183,8 @@ def main() -> None:
         f"x{args.scale}_p50_ms": round(statistics.median(big_times), 3),
         f"x{args.scale}_p99_ms": round(percentile(big_times, 0.99), 3),
         f"x{args.scale}_cpu_p99_ms": round(percentile(big_cpu, 0.99), 3),
+        "hub_p50_ms": round(statistics.median(hub_times), 3),
+        "hub_p99_ms": round(percentile(hub_times, 0.99), 3),
         "ask_startup_median_s": round(statistics.median(startups), 2),
         "ask_startup_max_s": round(max(startups), 2),
         "ask_startup_cpu_median_s": round(statistics.median(startup_cpu), 2),
@@ -192,6 +203,8 @@ def main() -> None:
           f"{big_build_ms:.0f} ms) over {len(big_times)} answers: "
           f"p50 {figures[f'x{args.scale}_p50_ms']} ms, p99 {figures[f'x{args.scale}_p99_ms']} ms; "
           f"CPU p99 {figures[f'x{args.scale}_cpu_p99_ms']} ms")  # fmt: skip
+    print(f"hub finder latency over {len(hub_times)} places: p50 {figures['hub_p50_ms']} ms, "
+          f"p99 {figures['hub_p99_ms']} ms")  # fmt: skip
     print(f"`python -m bot ask` start-up ({args.startups} runs): median "
           f"{figures['ask_startup_median_s']} s, max {figures['ask_startup_max_s']} s; CPU "
           f"median {figures['ask_startup_cpu_median_s']} s (load average "

@@ -43,7 +43,7 @@ from bot.knowledge.text import TEXT_SPEAK, fold, segments, stem
 # answer is given as the answer; from LIKELY it is shown as a likely answer with the
 # alternatives; below, the assistant declines and suggests.
 CONFIDENT = 60
-LIKELY = 44
+LIKELY = 50
 SUGGEST = 22
 # A second question in the same message is answered from a lower score: it is judged
 # partly against the first question, which it does not explain.
@@ -62,6 +62,8 @@ OTHER_PROGRAMME_FACTOR = 0.72
 # most word overlap.  Keeps the answer time flat as the knowledge base grows.
 FUZZY_CANDIDATES = 40
 MAX_CANDIDATES = 12
+OFF_DOMAIN_FACTOR = 0.6
+UNKNOWN_PERIOD_FACTOR = 0.85
 # How much the rest of a message counts against one of its clauses.
 CONTEXT_SHARE = 0.35
 
@@ -406,10 +408,10 @@ class Normaliser:
         # each longest match (a regular expression of ~600 alternatives was slower to
         # build and to run).
         self._phrases: dict[str, list[tuple[tuple[str, ...], str]]] = {}
-        self._canonical: set[str] = set()
+        self.canonical: set[str] = set()
         for canonical, variants in synonyms.items():
             canon = fold(canonical).replace(" ", "_")
-            self._canonical.add(canon)
+            self.canonical.add(canon)
             for variant in variants:
                 words = tuple(self.respell(fold(variant)).split())
                 if words:
@@ -442,7 +444,7 @@ class Normaliser:
         words = self._replace(self.respell(fold(text[:MAX_QUERY_CHARS])).split())
         out: list[str] = []
         for word in words:
-            if word in self._canonical:
+            if word in self.canonical:
                 out.append(word)
             elif word not in STOPWORDS and word not in self._neutral:
                 out.append(stem(word))
@@ -507,6 +509,7 @@ class FaqMatcher:
         )
         self._vocabulary = sorted(set(document_frequency) | answer_only)
         self._answer_only = frozenset(answer_only)
+        self._off_domain = frozenset(self.normaliser.canonical - set(document_frequency))
         self._entry_vocab = [frozenset(v) for v in entry_vocab]
         self._answer_vocab = [
             frozenset(a - e) for a, e in zip(answer_vocab, entry_vocab, strict=True)
@@ -539,6 +542,11 @@ class FaqMatcher:
         self._without_count = frozenset(
             i for i, text in enumerate(answers) if not _GIVES_COUNT.search(text)
         ) - {0}
+        self._known_cohorts = frozenset(
+            number
+            for entry in self.entries
+            for number in _COHORT.findall(fold(f"{entry.year or ''} {entry.answer}"))
+        )
         self._known_years = frozenset(
             _year(m) for entry in self.entries for m in _YEAR.finditer(entry.year or "")
         )
@@ -620,6 +628,10 @@ class FaqMatcher:
         if not tokens:
             return {}
         query = frozenset(tokens)
+        # A word the knowledge base maps to a canonical word that no entry uses is one its
+        # editors declared out of scope (salaries, venues, Ofsted judgements): a near
+        # miss, however many other words it shares with an entry.
+        off_domain = OFF_DOMAIN_FACTOR if query & self._off_domain else 1.0
         weights = {t: self._token_weight(t) for t in query}
         query_weight = sum(weights.values()) + CONTEXT_SHARE * left_out
         query_text = " ".join(tokens)
@@ -667,6 +679,8 @@ class FaqMatcher:
             whole = 100 * ENTRY_WEIGHT * covered**1.5
             if whole > best.get(index, 0.0):
                 best[index] = whole
+        if off_domain != 1.0:
+            best = {index: score * off_domain for index, score in best.items()}
         return best
 
     def _units(self, question: str) -> list[_Unit]:
@@ -706,8 +720,13 @@ class FaqMatcher:
             for index, score in unit.scores.items():
                 if score > best.get(index, 0.0):
                     best[index] = score
+        # A cohort or year the knowledge base says nothing about ("when does cohort 12
+        # open?") makes every answer a near miss: at most "likely", usually a decline.
+        unknown = (named.cohorts - self._known_cohorts) or (named.years - self._known_years)
         for index in best:
             best[index] *= self._programme_factor(self.entries[index], named)
+            if unknown:
+                best[index] *= UNKNOWN_PERIOD_FACTOR
         # Best first; on a tie the earlier (more general) entry wins.
         return sorted(((s, i) for i, s in best.items()), key=lambda p: (-p[0], p[1]))
 
