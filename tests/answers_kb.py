@@ -25,6 +25,8 @@ synonyms:
   deadline: [closing date, close, closes]
   travel: [travel costs, travelling, train fares]
   head: [headteacher, head teacher, slt]
+  # out of scope: a canonical word no entry uses
+  salary: [pay rise, tlr, salary, pay scale]
 entries:
   - id: cost-specialist
     programme: specialist

@@ -130,3 +130,24 @@ def test_json_adds_tier_and_matches(small: Knowledge) -> None:
     obj = answer_question(small, "cost?", TODAY).as_json()
     assert {"question", "answer", "match", "score", "suggestions", "tier", "matches"} == set(obj)
     assert obj["match"] in obj["matches"]  # type: ignore[operator]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "does the specialist programme pay a tlr",
+        "is there a pay rise for the specialist programme",
+        "when is the closing date for cohort 14",
+        "deadline for 2031/32?",
+    ],
+)
+def test_declared_out_of_scope_words_and_unknown_cohorts_are_declined(
+    small: Knowledge, question: str
+) -> None:
+    tier, entries, _ = ask(small, question)
+    assert tier == "decline", (tier, entries)
+
+
+def test_the_same_questions_in_scope_are_answered(small: Knowledge) -> None:
+    assert ask(small, "when is the closing date for applications")[0] == "confident"
+    assert ask(small, "deadline for 2026/27?")[1] == ["closing-date"]
