@@ -3,10 +3,10 @@
 A chat assistant for teachers and schools applying to the secondary teaching for mastery
 programmes that England's Maths Hubs run with the NCETM.  The package is layered:
 
-* the domain (``bot.knowledge``, ``bot.flows``, ``bot.assistant``, ``bot.application``)
-  knows nothing of Telegram, SQLite or SMTP;
+* the domain (``bot.knowledge``, ``bot.flows``, ``bot.assistant``, ``bot.answers``,
+  ``bot.clock``) knows nothing of Telegram, HTTP, SQLite or SMTP;
 * adapters wrap it: ``bot.store`` (SQLite), ``bot.mail`` (SMTP / .eml files),
-  ``bot.channels`` (console, Telegram);
+  ``bot.channels`` (console, web chat, Telegram);
 * ``bot.cli`` wires them together and is run as ``python -m bot``.
 """
 

@@ -4,11 +4,10 @@ BotError
 ├── KnowledgeError        knowledge/ or flows/ is invalid (carries every ``file:line: problem``)
 ├── ConfigError           an environment setting is missing or malformed
 ├── StoreError            the SQLite store could not do what was asked
-│   ├── ApplicationLocked a submitted application cannot be changed
 │   └── SessionConflict   another process changed this user's session first
-├── SubmissionRefused   a submission would pass a cap on submissions (see bot.limits)
+├── SubmissionRefused     a submission would pass a cap on submissions (see bot.limits)
 └── DeliveryError         a message could not be handed to the mail server
-    └── HeldMessage       the hub still has a placeholder address, so the message is held
+    └── TransportError    (bot.mail.base) a transport's failure, saying whether to retry
 """
 
 from __future__ import annotations
@@ -38,10 +37,6 @@ class StoreError(BotError):
     """The store could not complete an operation."""
 
 
-class ApplicationLocked(StoreError):
-    """A submitted application cannot be edited."""
-
-
 class SessionConflict(StoreError):
     """Another process saved this user's session after we read it; nothing was written."""
 
@@ -52,7 +47,3 @@ class SubmissionRefused(BotError):
 
 class DeliveryError(BotError):
     """A message could not be delivered; the outbox keeps it for a retry."""
-
-
-class HeldMessage(DeliveryError):
-    """A message whose hub has no real address is held rather than sent."""

@@ -10,6 +10,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import overload
 
 from bot.clock import Clock, SystemClock
 from bot.exceptions import ConfigError
@@ -180,47 +181,28 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
-        today: dt.date | None = None
-        if raw := env.get("BOT_TODAY", "").strip():
-            try:
-                today = dt.date.fromisoformat(raw)
-            except ValueError:
-                raise ConfigError(f"BOT_TODAY must be YYYY-MM-DD, not {raw!r}") from None
-        smtp = None
-        if host := env.get("SMTP_HOST", "").strip():
-            tls = _flag(env, "SMTP_TLS")
-            smtp = SmtpSettings(
-                host=host,
-                port=_int(env, "SMTP_PORT", 465 if tls else DEFAULT_SMTP_PORT),
-                username=env.get("SMTP_USERNAME") or None,
-                password=env.get("SMTP_PASSWORD") or None,
-                starttls=_flag(env, "SMTP_STARTTLS"),
-                tls=tls,
-                allow_plain_auth=_flag(env, "SMTP_ALLOW_PLAIN_AUTH"),
-                timeout=_seconds(env, "SMTP_TIMEOUT", DEFAULT_SMTP_TIMEOUT),
-            )
-        contacts = env.get("HUB_CONTACTS_FILE", "").strip()
-        telegram_http = env.get("TELEGRAM_HTTP", "").strip().lower() or DEFAULT_TELEGRAM_HTTP
+        contacts = _text(env, "HUB_CONTACTS_FILE")
+        telegram_http = (_text(env, "TELEGRAM_HTTP") or DEFAULT_TELEGRAM_HTTP).lower()
         if telegram_http not in ("aiohttp", "httpx"):
             raise ConfigError(f"TELEGRAM_HTTP must be aiohttp or httpx, not {telegram_http!r}")
         return cls(
-            knowledge_dir=Path(env.get("BOT_KNOWLEDGE_DIR") or DEFAULT_KNOWLEDGE_DIR),
-            flows_dir=Path(env.get("BOT_FLOWS_DIR") or DEFAULT_FLOWS_DIR),
-            data_dir=Path(env.get("BOT_DATA_DIR") or DEFAULT_DATA_DIR),
-            today_override=today,
+            knowledge_dir=Path(_text(env, "BOT_KNOWLEDGE_DIR", str(DEFAULT_KNOWLEDGE_DIR))),
+            flows_dir=Path(_text(env, "BOT_FLOWS_DIR", str(DEFAULT_FLOWS_DIR))),
+            data_dir=Path(_text(env, "BOT_DATA_DIR", str(DEFAULT_DATA_DIR))),
+            today_override=_today(env),
             hub_contacts_file=Path(contacts) if contacts else None,
-            telegram_token=env.get("TELEGRAM_BOT_TOKEN", "").strip() or None,
-            telegram_api_url=env.get("TELEGRAM_API_URL", "").strip() or None,
-            webhook_url=env.get("WEBHOOK_URL", "").strip() or None,
-            webhook_secret=env.get("WEBHOOK_SECRET", "").strip() or None,
-            webhook_listen=env.get("WEBHOOK_LISTEN", "").strip() or DEFAULT_WEBHOOK_LISTEN,
+            telegram_token=_text(env, "TELEGRAM_BOT_TOKEN"),
+            telegram_api_url=_text(env, "TELEGRAM_API_URL"),
+            webhook_url=_text(env, "WEBHOOK_URL"),
+            webhook_secret=_text(env, "WEBHOOK_SECRET"),
+            webhook_listen=_text(env, "WEBHOOK_LISTEN", DEFAULT_WEBHOOK_LISTEN),
             webhook_port=_int(env, "WEBHOOK_PORT", DEFAULT_WEBHOOK_PORT),
-            smtp=smtp,
-            mail_from=env.get("MAIL_FROM", "").strip() or DEFAULT_MAIL_FROM,
+            smtp=_smtp(env),
+            mail_from=_text(env, "MAIL_FROM", DEFAULT_MAIL_FROM),
             staff=parse_staff(env.get("STAFF_TELEGRAM_IDS", "")),
             telegram_http=telegram_http,
-            telegram_proxy=env.get("TELEGRAM_PROXY", "").strip() or None,
-            web_host=env.get("WEB_HOST", "").strip() or DEFAULT_WEB_HOST,
+            telegram_proxy=_text(env, "TELEGRAM_PROXY"),
+            web_host=_text(env, "WEB_HOST", DEFAULT_WEB_HOST),
             web_port=_int(env, "WEB_PORT", DEFAULT_WEB_PORT),
             web_allowed_origins=parse_origins(env.get("WEB_ALLOWED_ORIGINS", "")),
             web_public_url=(
@@ -231,3 +213,39 @@ class Settings:
             web_address_rate=_int(env, "WEB_ADDRESS_RATE", DEFAULT_WEB_ADDRESS_RATE),
             web_session_rate=_int(env, "WEB_SESSION_RATE", DEFAULT_WEB_SESSION_RATE),
         )
+
+
+@overload
+def _text(env: Mapping[str, str], name: str) -> str | None: ...
+@overload
+def _text(env: Mapping[str, str], name: str, default: str) -> str: ...
+def _text(env: Mapping[str, str], name: str, default: str | None = None) -> str | None:
+    """The variable's value without surrounding blanks; ``default`` when unset or blank."""
+    return env.get(name, "").strip() or default
+
+
+def _today(env: Mapping[str, str]) -> dt.date | None:
+    raw = _text(env, "BOT_TODAY")
+    if raw is None:
+        return None
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise ConfigError(f"BOT_TODAY must be YYYY-MM-DD, not {raw!r}") from None
+
+
+def _smtp(env: Mapping[str, str]) -> SmtpSettings | None:
+    host = _text(env, "SMTP_HOST")
+    if host is None:
+        return None
+    tls = _flag(env, "SMTP_TLS")
+    return SmtpSettings(
+        host=host,
+        port=_int(env, "SMTP_PORT", 465 if tls else DEFAULT_SMTP_PORT),
+        username=env.get("SMTP_USERNAME") or None,
+        password=env.get("SMTP_PASSWORD") or None,
+        starttls=_flag(env, "SMTP_STARTTLS"),
+        tls=tls,
+        allow_plain_auth=_flag(env, "SMTP_ALLOW_PLAIN_AUTH"),
+        timeout=_seconds(env, "SMTP_TIMEOUT", DEFAULT_SMTP_TIMEOUT),
+    )

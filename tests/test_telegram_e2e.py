@@ -66,12 +66,6 @@ def texts(calls: list[Call]) -> str:
     return "\n".join(c.plain_text or "" for c in calls)
 
 
-def last_question(calls: list[Call]) -> str:
-    return next(
-        (c.plain_text or "" for c in reversed(calls) if "Question" in (c.plain_text or "")), ""
-    )
-
-
 async def fill_eoi(bot: RunningBot, user: int = USER, *, school: str = SCHOOL) -> list[Call]:
     """The whole Expression of Interest through Telegram, by buttons where offered."""
     sent = await bot.say(user, "/apply")

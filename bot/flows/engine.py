@@ -21,7 +21,6 @@ from bot.session import FlowState
 SUBMIT = "submit"
 EDIT = "edit"
 EDIT_PREFIX = "edit:"
-MORE_HUBS = "hub:other"
 
 
 @dataclass

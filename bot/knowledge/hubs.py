@@ -45,8 +45,6 @@ COUNTRIES: dict[str, tuple[str, str, str]] = {
     "channel_islands": ("the Channel Islands", "in", "crown"),
     "ireland": ("Ireland", "in", "abroad"),
 }
-# Kept for callers that only need a country's display name.
-COUNTRY_NAMES = {key: name for key, (name, _, _) in COUNTRIES.items()}
 _FUZZY_CUTOFF = 86
 _SENTENCE_FUZZY_CUTOFF = 88
 # A long message with no place in it is not compared word by word without end.

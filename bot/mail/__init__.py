@@ -6,6 +6,6 @@
 - :mod:`bot.mail.outbox` delivers the store's outbox through a :class:`~bot.mail.base.Transport`:
   SMTP (:mod:`bot.mail.smtp`), a directory of ``.eml`` files (:mod:`bot.mail.eml`) or
   the in-memory fake (:mod:`bot.mail.memory`).
-- :mod:`bot.mail.setup` builds all of that from the settings; :mod:`bot.mail.commands`
+- :mod:`bot.mail.factory` builds all of that from the settings; :mod:`bot.mail.commands`
   implements ``python -m bot outbox`` and ``python -m bot export``.
 """

@@ -47,7 +47,6 @@ from bot.store.base import ACCEPTED, DEFERRED, REFUSED, UNCONFIRMED, RecipientRe
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_TIMEOUT = 60.0  # the whole conversation for one message
 COMMAND_TIMEOUT = 30.0  # any one reply
 PROBE_TIMEOUT = 10.0
 

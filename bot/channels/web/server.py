@@ -31,7 +31,6 @@ import re
 import secrets
 from dataclasses import dataclass
 from importlib import resources
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -433,6 +432,3 @@ def create_app(
 ) -> web.Application:
     return WebServer(WebChat(assistant, store), config or WebConfig()).app()
 
-
-def static_dir() -> Path:
-    return Path(str(STATIC))
