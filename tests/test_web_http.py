@@ -343,7 +343,9 @@ async def test_a_message_sent_twice_is_answered_once(client: TestClient[Any, Any
     assert first[-1]["field"] == "school_name"
     await browser.say("Denbigh School", id="0b7a3c52-3333-4c1e-9d7f-123456789abc")
     repeat = await browser.say("Denbigh School", id="0b7a3c52-3333-4c1e-9d7f-123456789abc")
-    assert [m for m in repeat if m["role"] == "assistant"] == []
+    assert repeat == []
+    shown = [m["text"] for m in await browser.history() if m["role"] == "user"]
+    assert shown.count("Denbigh School") == 1
 
 
 async def test_a_failure_shows_one_sentence_and_no_internals(

@@ -202,7 +202,8 @@ class WebChat:
             if _is_forget(text):
                 await self.store.forget(user_id)
                 return [{"seq": 0, "role": ASSISTANT, **r.as_json()} for r in replies], True
-            await self._record(user_id, label or text, replies)
+            if replies:  # none: a message already handled (sent again), already shown
+                await self._record(user_id, label or text, replies)
             entries = await self.store.transcript(user_id, after=after, limit=HISTORY_LIMIT)
         return [_entry_json(e) for e in entries], False
 
