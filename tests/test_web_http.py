@@ -169,6 +169,10 @@ async def test_two_tabs_of_one_browser_are_one_conversation(client: TestClient[A
     # A message from the second tab answers the same form.
     reply = await second.say("yes", label="I agree", field="privacy_consent")
     assert reply[-1]["field"] == "school_name"
+    # The first tab's next message brings back what the second tab said in between.
+    caught = await first.say("Two Tab School")
+    assert [m["text"] for m in caught if m["role"] == "user"] == ["I agree", "Two Tab School"]
+    assert caught[-1]["field"] == "school_address"
 
 
 async def test_a_button_records_its_label_and_a_stale_button_changes_nothing(

@@ -178,7 +178,8 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def append_transcript(self, user_id: str, entries: list[tuple[str, str]]) -> int:
-        """Store ``(role, body)`` messages in one write; returns the last entry's seq."""
+        """Store ``(role, body)`` messages in one write; returns the last entry's seq
+        (the entries get consecutive seqs, ending with it)."""
 
     @abc.abstractmethod
     async def transcript(

@@ -534,11 +534,10 @@ class SqliteStore(Store):
         values = ", ".join("(?, ?, ?, ?)" for _ in entries)
         params = [p for role, body in entries for p in (user_id, role, body, now)]
         async with self._lock:
-            await self._db.execute(
+            cursor = await self._db.execute(
                 f"INSERT INTO transcript (user_id, role, body, at) VALUES {values}", params
             )
-            row = await self._one_in_transaction("SELECT last_insert_rowid()")
-        return int(row[0])
+        return int(cursor.lastrowid or 0)
 
     async def transcript(
         self, user_id: str, *, after: int = 0, limit: int = 500
