@@ -17,6 +17,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 
 from bot.clock import SYSTEM_CLOCK
 from bot.session import Session
@@ -26,13 +27,32 @@ DRAFT_RETENTION = dt.timedelta(days=90)  # after the last answer given
 APPLICATION_RETENTION = dt.timedelta(days=365)  # after submission, whatever its email's state
 UNANSWERED_RETENTION = dt.timedelta(days=30)  # questions the knowledge base could not answer
 
-PENDING, SENT, HELD, FAILED = "pending", "sent", "held", "failed"
+
+
+class MailStatus(StrEnum):
+    """Where an outbox message stands (stored as its value)."""
+
+    PENDING = "pending"  # to be tried (again) at next_attempt_at
+    SENT = "sent"  # accepted by the mail server (or written as an .eml file)
+    HELD = "held"  # waiting for the operator: the hub has no real address yet
+    FAILED = "failed"  # given up after the last attempt, or refused for good
+
+
+PENDING, SENT, HELD, FAILED = MailStatus
 
 # What the mail server said about one recipient of one message.
-ACCEPTED = "accepted"  # 250 to RCPT and the message's DATA accepted
-REFUSED = "refused"  # a 5xx reply to RCPT: this address will not get the message
-DEFERRED = "deferred"  # a 4xx reply to RCPT (greylisting, a full mailbox): try again later
-UNCONFIRMED = "unconfirmed"  # the server went silent after the data: it may have the message
+
+
+class RecipientOutcome(StrEnum):
+    """What the mail server said about one recipient."""
+
+    ACCEPTED = "accepted"  # 250 to RCPT and the message's DATA accepted
+    REFUSED = "refused"  # a 5xx reply to RCPT: this address will not get the message
+    DEFERRED = "deferred"  # a 4xx reply to RCPT (greylisting, a full mailbox): try again later
+    UNCONFIRMED = "unconfirmed"  # the server went silent after the data: it may have it
+
+
+ACCEPTED, REFUSED, DEFERRED, UNCONFIRMED = RecipientOutcome
 
 
 @dataclass(frozen=True)
@@ -110,7 +130,7 @@ class OutboxEntry:
     sender: str
     recipients: tuple[str, ...]
     data: bytes
-    status: str
+    status: MailStatus
     attempts: int
     last_error: str | None
     next_attempt_at: dt.datetime | None
