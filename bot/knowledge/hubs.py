@@ -23,7 +23,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from rapidfuzz import fuzz, process
@@ -422,6 +422,9 @@ class PlaceChoice:
         return _qualifier(self.label)
 
 
+SearchStatus = Literal["found", "ambiguous", "suggested", "outside", "unknown", "empty"]
+
+
 @dataclass(frozen=True)
 class HubSearch:
     """What the finder made of a place.
@@ -433,7 +436,7 @@ class HubSearch:
     """
 
     query: str
-    status: str
+    status: SearchStatus
     hubs: tuple[Hub, ...] = ()
     recognised: str | None = None
     country: str | None = None
@@ -906,7 +909,7 @@ class HubFinder:
                 country=country_name(match.country),
                 country_id=match.country,
             )
-        status = "suggested" if suggested else "found"
+        status: SearchStatus = "suggested" if suggested else "found"
         return HubSearch(query, status, hubs=hubs, recognised=match.label)
 
     def nearest(self, lat: float, lon: float, count: int = 3) -> tuple[Hub, ...]:
