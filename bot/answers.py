@@ -171,11 +171,15 @@ def answer_question(
         return entry_text(knowledge, entry, today, about_assistant)
 
     if result.by_programme:
-        topic = result.entries[0].topic
-        family = [e for e in result.entries if e.topic == topic]
+        # Every answer given for more than one programme or year carries its label.
+        topics = [e.topic for e in result.entries if e.topic]
         parts = [BY_PROGRAMME_INTRO]
-        parts += [f"{_label(knowledge, e)}\n{block(e)}" for e in family]
-        parts += [block(e) for e in result.entries if e.topic != topic]
+        parts += [
+            f"{_label(knowledge, e)}\n{block(e)}"
+            if e.topic and topics.count(e.topic) > 1
+            else block(e)
+            for e in result.entries
+        ]
     else:
         parts = [block(e) for e in result.entries or (result.entry,)]
     body = "\n\n".join(parts)

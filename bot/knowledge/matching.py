@@ -49,7 +49,7 @@ SUGGEST = 22
 # partly against the first question, which it does not explain.
 SECOND_QUESTION = 50
 MAX_SUGGESTIONS = 3
-MAX_ANSWERS = 3
+MAX_ANSWERS = 4
 MAX_QUERY_CHARS = 500
 MAX_SEGMENTS = 8
 _TYPO_CUTOFF = 84
