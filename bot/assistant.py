@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from bot.answers import answer_question, entry_text
 from bot.exceptions import SessionConflict, SubmissionRefused
 from bot.flows.engine import FlowEngine, Outcome, match_option
+from bot.flows.model import Flow
 from bot.flows.validators import MAX_ANSWER_CHARS, academic_year
 from bot.knowledge.base import Knowledge
 from bot.knowledge.faq import FaqEntry
@@ -38,14 +39,13 @@ logger = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 1000
 DEFAULT_LIMITS = SubmissionLimits()
-EOI = "eoi"
 COMMANDS = (
     ("start", "the welcome and menu"),
     ("help", "what I can do, or help with the current question"),
     ("eligibility", "check the Specialist programme's essential criteria"),
     ("hub", "find your Maths Hub (also /hub PLACE)"),
-    ("apply", "fill in the Work Group Expression of Interest"),
-    ("resume", "continue your application"),
+    ("apply", "fill in an application form (also /apply FORM)"),
+    ("resume", "continue your application (also /resume FORM)"),
     ("status", "see whether your application has been delivered"),
     ("cancel", "stop the current form (your answers are kept)"),
     ("privacy", "how your information is used"),
@@ -189,9 +189,10 @@ class Assistant:
                 session = await self.store.load_session(user_id) or Session()
                 turn = _Turn()
                 state = session.current()
-                if state is not None and state.flow == EOI and private:
-                    turn.say("Welcome back! Your Expression of Interest is saved; let's carry on.")
-                    self._resume(session, turn)
+                if state is not None and self._is_form(state.flow) and private:
+                    name = self.knowledge.flows[state.flow].name
+                    turn.say(f"Welcome back! Your {name} is saved; let's carry on.")
+                    self._resume(session, turn, state.flow)
                 else:
                     self._welcome(session, turn, private)
                 try:
@@ -324,7 +325,7 @@ class Assistant:
         if command in ("start", "menu"):
             # The menu replaces the question on screen, so the form pauses (its draft is
             # kept and the menu offers to continue it): a menu choice is never an answer.
-            if state is not None and state.flow != EOI:
+            if state is not None and not self._is_form(state.flow):
                 session.flows.pop(state.flow, None)
             session.active = None
             self._welcome(session, turn, incoming.private)
@@ -350,14 +351,14 @@ class Assistant:
                     "private chat. Message me directly and send /apply there."
                 )
             else:
-                self._start_flow(session, EOI, turn)
+                self._apply(session, argument, turn)
         elif command == "resume":
             if not incoming.private:
                 turn.say(
                     "Applications continue in a private chat: message me directly and send /resume."
                 )
             else:
-                self._resume(session, turn)
+                self._resume(session, turn, argument or None)
         elif command == "status":
             await self._status(session, incoming, turn)
         elif command == "cancel":
@@ -424,28 +425,28 @@ class Assistant:
     ) -> None:
         turn.replies.extend(outcome.replies)
         if outcome.submit:
+            flow = self.knowledge.flows[state.flow]
+            assert flow.submission is not None
             answers = self._ordered_answers(state)
             answers["academic_year"] = academic_year(self.today())
             turn.submission = Submission(
-                hub_id=state.answers.get("maths_hub", ""),
+                hub_id=state.answers.get(flow.submission.hub, ""),
                 answers=answers,
                 compose=self.compose or (lambda _app: None),
                 admit=self.limits.check if self.limits is not None else None,
+                form=flow.id,
+                reference_prefix=flow.submission.reference_prefix,
             )
             session.flows.pop(state.flow, None)
             session.active = None
         elif outcome.finished:
-            if outcome.cancelled or state.flow != EOI:
+            if outcome.cancelled or not self._is_form(state.flow):
                 session.flows.pop(state.flow, None)
             session.active = None
 
     def _ordered_answers(self, state: FlowState) -> dict[str, str]:
         flow = self.knowledge.flows[state.flow]
-        return {
-            s.field: state.answers.get(s.field, "")
-            for s in flow.steps
-            if s.is_question and s.type != "consent"
-        }
+        return {name: state.answers.get(name, "") for name in flow.answer_fields()}
 
     async def _idle(self, session: Session, incoming: Incoming, text: str, turn: _Turn) -> None:
         if not text:
@@ -493,17 +494,16 @@ class Assistant:
         if search.status not in ("unknown", "empty"):
             self._say_search(session, search, turn)
             return
-        draft = session.flows.get(EOI)
-        if draft is not None and incoming.private and not text.endswith("?"):
-            turn.say("Let's carry on with your Expression of Interest.")
-            self._resume(session, turn)
+        drafts = self._drafts(session)
+        if len(drafts) == 1 and incoming.private and not text.endswith("?"):
+            turn.say(f"Let's carry on with your {self.knowledge.flows[drafts[0]].name}.")
+            self._resume(session, turn, drafts[0])
             return
-        draft = session.flows.get(EOI)
         await self.store.record_unanswered(
             text,
             answer.score,
             user_id=incoming.user_id,
-            hub_id=(draft.answers.get("maths_hub") or None) if draft is not None else None,
+            hub_id=self._draft_hub(session),
         )
         session.offered = [(o.label, o.value) for o in answer.options]
         turn.say(answer.chat_text, answer.options)
@@ -517,12 +517,12 @@ class Assistant:
                 turn.say("That suggestion is out of date; please ask your question again.")
         elif value == "ask":
             turn.say('Type your question, for example "How much release time is there?"')
-        elif value == "resume":
-            self._resume(session, turn)
+        elif value == "resume" or value.startswith("resume:"):
+            self._resume(session, turn, value.partition(":")[2] or None)
         elif value.startswith(PLACE_CHOICE):
             self._say_search(session, self.knowledge.finder.find(value[len(PLACE_CHOICE) :]), turn)
-        elif value in ("eligibility", "hub", EOI):
-            if value == EOI and not incoming.private:
+        elif value in self.knowledge.flows:
+            if self.knowledge.flows[value].private and not incoming.private:
                 turn.say(
                     "I only take applications in a private chat: message me directly and send /apply."
                 )
@@ -534,28 +534,102 @@ class Assistant:
     def _answer(self, entry: FaqEntry, turn: _Turn) -> None:
         turn.say(entry_text(self.knowledge, entry, self.today(), self._privacy_text))
 
+    def _forms(self) -> list[Flow]:
+        return [f for f in self.knowledge.flows.values() if f.is_form]
+
+    def _is_form(self, flow_id: str) -> bool:
+        flow = self.knowledge.flows.get(flow_id)
+        return flow is not None and flow.is_form
+
+    def _drafts(self, session: Session) -> list[str]:
+        """The forms this person has a saved draft of."""
+        return [f for f in session.flows if self._is_form(f)]
+
+    def _draft_hub(self, session: Session) -> str | None:
+        """The hub a draft has chosen so far, if any (its staff see the questions asked)."""
+        for form_id in self._drafts(session):
+            submission = self.knowledge.flows[form_id].submission
+            if submission is not None and (hub := session.flows[form_id].answers.get(submission.hub)):
+                return hub
+        return None
+
+    def _form_named(self, text: str) -> Flow | None:
+        key = fold(text)
+        for flow in self._forms():
+            if key in (fold(flow.id), fold(flow.title), fold(flow.name), fold(flow.menu or "")):
+                return flow
+        return None
+
+    def _offer_forms(self, session: Session, turn: _Turn, forms: list[Flow], text: str) -> None:
+        options = tuple(Option(f.menu or f.title, f.id) for f in forms)
+        session.offered = [(o.label, o.value) for o in options]
+        lines = [text] + [f"- {f.title}: /apply {f.id}" for f in forms]
+        turn.say("\n".join(lines), options)
+
+    def _apply(self, session: Session, argument: str, turn: _Turn) -> None:
+        forms = self._forms()
+        if argument:
+            flow = self._form_named(argument)
+            if flow is None:
+                self._offer_forms(
+                    session,
+                    turn,
+                    forms,
+                    f"I don't know a form called {argument[:40]!r}. The forms are:",
+                )
+                return
+            self._start_flow(session, flow.id, turn)
+        elif len(forms) == 1:
+            self._start_flow(session, forms[0].id, turn)
+        else:
+            self._offer_forms(session, turn, forms, "Which form would you like to fill in?")
+
     def _start_flow(self, session: Session, flow_id: str, turn: _Turn) -> None:
         previous = session.current()
-        if previous is not None and previous.flow == EOI and flow_id != EOI:
-            turn.say("Your Expression of Interest is saved: /resume takes you back to it.")
-        existing = session.flows.get(flow_id) if flow_id == EOI else None
+        if previous is not None and self._is_form(previous.flow) and flow_id != previous.flow:
+            name = self.knowledge.flows[previous.flow].name
+            turn.say(f"Your {name} is saved: /resume takes you back to it.")
+        existing = session.flows.get(flow_id) if self._is_form(flow_id) else None
         if existing is not None:
-            turn.say("You already have an Expression of Interest in progress; let's continue it.")
+            name = self.knowledge.flows[flow_id].name
+            turn.say(
+                f"You already have an {name} in progress; let's continue it."
+                if name[:1].lower() in "aeiou"
+                else f"You already have a {name} in progress; let's continue it."
+            )
         state, outcome = self.engine.begin(flow_id, existing)
         session.flows[flow_id] = state
         session.active = flow_id
         session.offered = []
         self._apply_outcome(session, state, outcome, turn)
 
-    def _resume(self, session: Session, turn: _Turn) -> None:
-        draft = session.flows.get(EOI)
-        if draft is None:
-            turn.say(
-                "You have no application in progress. /apply starts the Work Group Expression of Interest."
-            )
-            return
-        state, outcome = self.engine.begin(EOI, draft)
-        session.active = EOI
+    def _resume(self, session: Session, turn: _Turn, flow_id: str | None = None) -> None:
+        drafts = self._drafts(session)
+        if flow_id is not None and flow_id not in drafts:
+            flow = self._form_named(flow_id)
+            flow_id = flow.id if flow is not None and flow.id in drafts else None
+            if flow_id is None:
+                turn.say("You have no draft of that form. /resume continues the one you have.")
+                return
+        if flow_id is None:
+            if not drafts:
+                forms = self._forms()
+                what = f"the {forms[0].title}" if len(forms) == 1 else "an application form"
+                turn.say(f"You have no application in progress. /apply starts {what}.")
+                return
+            if len(drafts) > 1:
+                options = tuple(
+                    Option(f"Continue: {self.knowledge.flows[d].title}", f"resume:{d}")
+                    for d in drafts
+                )
+                session.offered = [(o.label, o.value) for o in options]
+                turn.say(
+                    "You have more than one form in progress. Which shall we continue?", options
+                )
+                return
+            flow_id = drafts[0]
+        state, outcome = self.engine.begin(flow_id, session.flows[flow_id])
+        session.active = flow_id
         self._apply_outcome(session, state, outcome, turn)
 
     def _reask(self, session: Session, turn: _Turn) -> None:
@@ -564,8 +638,12 @@ class Assistant:
             turn.replies.append(self.engine.question(self.knowledge.flows[state.flow], state))
 
     def _remind_draft(self, session: Session, turn: _Turn, private: bool) -> None:
-        if private and EOI in session.flows and session.active is None:
-            turn.say("(Your Expression of Interest is saved: /resume to continue it.)")
+        drafts = self._drafts(session)
+        if private and drafts and session.active is None:
+            names = " and ".join(f"your {self.knowledge.flows[d].name}" for d in drafts)
+            turn.say(
+                f"({names[0].upper()}{names[1:]} {'is' if len(drafts) == 1 else 'are'} saved: /resume to continue.)"
+            )
 
     def _cancel(self, session: Session, turn: _Turn) -> None:
         state = session.current()
@@ -573,7 +651,7 @@ class Assistant:
             turn.say("There's nothing to cancel. Ask a question, or send /start for the menu.")
             return
         session.active = None
-        if state.flow == EOI:
+        if self._is_form(state.flow):
             turn.say(
                 "Stopped. Your answers so far are saved: /resume continues where you left off, "
                 "and /forget deletes them."
@@ -616,17 +694,24 @@ class Assistant:
         lines = []
         for app in applications:
             hub = self.knowledge.hubs.get(app.hub_id)
+            flow = self.knowledge.flows.get(app.form)
+            title = app.answers.get(flow.submission.title, "") if flow and flow.submission else ""
             lines.append(
-                f"{app.reference} ({app.answers.get('school_name', '')}), submitted "
+                f"{app.reference} ({title}), submitted "
                 f"{app.submitted_at:%d %B %Y} to {hub.name if hub else app.hub_id}: "
                 f"{_delivery_words(app)}."
             )
-        if (draft := session.flows.get(EOI)) is not None:
-            flow = self.knowledge.flows[EOI]
+        drafts = self._drafts(session)
+        for form_id in drafts:
+            flow = self.knowledge.flows[form_id]
+            draft = session.flows[form_id]
             questions = [s for s in flow.path(draft.answers) if s.is_question]
             done = sum(1 for s in questions if s.field in draft.answers)
+            which = f" ({flow.title})" if len(drafts) > 1 else ""
+            again = f"/resume {form_id}" if len(drafts) > 1 else "/resume"
             lines.append(
-                f"Draft in progress: {done} of {len(questions)} questions answered. /resume to continue."
+                f"Draft in progress{which}: {done} of {len(questions)} questions answered. "
+                f"{again} to continue."
             )
         turn.say(
             "\n".join(lines)
@@ -638,14 +723,14 @@ class Assistant:
     def _confirm_submission(self, app: SubmittedApplication, turn: _Turn) -> None:
         hub = self.knowledge.hubs.get(app.hub_id)
         hub_name = hub.name if hub else "your Maths Hub"
+        flow = self.knowledge.flows.get(app.form)
+        if flow is None or flow.submission is None:
+            turn.say(f"Thank you: your application has been submitted.\nReference: {app.reference}")
+            return
         turn.say(
-            f"Thank you: your Expression of Interest has been submitted.\n"
-            f"Reference: {app.reference}\n\n"
-            f"It is being emailed to {hub_name}, with the head teacher, head of department and "
-            "both teachers copied in to confirm their electronic signatures. What happens next: "
-            "Maths Hub staff will contact you with more details about their selection process. "
-            "/status shows whether it has been delivered. A submitted application can't be "
-            "changed here; contact the hub, quoting the reference, if something needs correcting."
+            flow.submission.confirmation.replace("{reference}", app.reference).replace(
+                "{hub_name}", hub_name
+            )
         )
 
     def _welcome(self, session: Session, turn: _Turn, private: bool) -> None:
@@ -654,17 +739,18 @@ class Assistant:
             Option("Am I eligible?", "eligibility"),
             Option("Find my Maths Hub", "hub"),
         ]
+        forms = self._forms()
         if private:
-            if EOI in session.flows:
+            if self._drafts(session):
                 options.append(Option("Continue my application", "resume"))
-            else:
-                options.append(Option("Apply for a Work Group", EOI))
+            options += [Option(f.menu or f.title, f.id) for f in forms if f.id not in session.flows]
         session.offered = [(o.label, o.value) for o in options]
+        names = " and the ".join(f.title for f in forms)
         turn.say(
             "Hello! I answer questions about the Secondary Mastery Specialist Programme and the "
             "Secondary Teaching for Mastery Work Groups run by England's Maths Hubs with the "
-            "NCETM, find your Maths Hub, and help schools fill in the Work Group Expression of "
-            "Interest.\nType a question, or choose:",
+            f"NCETM, find your Maths Hub, and help schools fill in the {names}."
+            "\nType a question, or choose:",
             tuple(options),
         )
 
@@ -687,6 +773,7 @@ class Assistant:
         return self._privacy_text()
 
     def _privacy_text(self) -> str:
-        step = self.knowledge.flows[EOI].step("privacy_consent")
-        body = step.prompt.rsplit("\n", 1)[0].replace("Before we start, how", "How", 1)
-        return body
+        step = next((s for f in self._forms() for s in f.steps if s.type == "consent"), None)
+        if step is None:
+            return "I keep only what you tell me in a form, and /forget deletes it."
+        return step.prompt.rsplit("\n", 1)[0].replace("Before we start, how", "How", 1)

@@ -6,10 +6,11 @@
     python -m bot hub [--json] PLACE
     python -m bot hubs [--json]                  every hub: status, contact state, area count
     python -m bot check                          validate knowledge/ and flows/
+    python -m bot schema                         the JSON Schema of flows/*.yaml
     python -m bot eval questions|places FILE     run a development set
     python -m bot unanswered [--limit N]         questions the knowledge base couldn't answer
     python -m bot outbox [retry]                 queued emails to hubs; retry sends pending now
-    python -m bot export --hub ID [--format csv|json] [--since YYYY-MM-DD]
+    python -m bot export --hub ID [--form FORM] [--format csv|json] [--since YYYY-MM-DD]
     python -m bot run                            Telegram (long polling, or webhook with WEBHOOK_URL)
     python -m bot web                            the web chat (WEB_HOST:WEB_PORT, default 127.0.0.1:8080)
 
@@ -198,6 +199,13 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.flows.model import flow_json_schema
+
+    print(json.dumps(flow_json_schema(), indent=2, ensure_ascii=False))
+    return 0
+
+
 def _warnings(knowledge: Knowledge, settings: Settings) -> list[str]:
     warnings = hub_warnings(knowledge.hubs, settings.today())
     if settings.smtp is None:
@@ -365,6 +373,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "hub": cmd_hub,
     "hubs": cmd_hubs,
     "check": cmd_check,
+    "schema": cmd_schema,
     "eval": cmd_eval,
     "chat": cmd_chat,
     "unanswered": cmd_unanswered,
@@ -389,6 +398,7 @@ def build_parser() -> argparse.ArgumentParser:
     hubs = sub.add_parser("hubs", help="list every Maths Hub: status, contact state, areas")
     hubs.add_argument("--json", action="store_true")
     sub.add_parser("check", help="validate knowledge/ and flows/")
+    sub.add_parser("schema", help="print the JSON Schema of flow files (flows/flow.schema.json)")
     ev = sub.add_parser("eval", help="run a development set")
     ev.add_argument("kind", choices=("questions", "places"))
     ev.add_argument("file")
@@ -404,6 +414,9 @@ def build_parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export", help="a hub's submitted applications (CSV or JSON)")
     export.add_argument("--hub", required=True, help="the hub id (see knowledge/hubs.yaml)")
     export.add_argument("--format", choices=("csv", "json"), default="csv")
+    export.add_argument(
+        "--form", help="the form's id (flows/*.yaml); needed when there is more than one form"
+    )
     export.add_argument(
         "--since", type=_date_arg, help="only applications submitted on/after YYYY-MM-DD"
     )

@@ -1,4 +1,8 @@
-"""Applications in the shapes hub staff work with: CSV rows and JSON, columns in form order."""
+"""Applications in the shapes hub staff work with: CSV rows and JSON, columns in form order.
+
+One table per form: each form has its own columns, so an export is always of one form's
+applications (the caller groups them with :func:`by_form`).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import csv
 import io
 import json
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from bot.flows.model import Flow
 from bot.store.base import SubmittedApplication
@@ -15,8 +19,20 @@ META_COLUMNS = ("reference", "submitted_at", "hub_id")
 
 
 def form_fields(flow: Flow) -> list[str]:
-    """The EoI's answer fields in the form's own order (consent and review left out)."""
-    return [s.field for s in flow.steps if s.is_question and s.type != "consent"]
+    """The form's answer fields in the form's own order (consent and review left out)."""
+    return flow.answer_fields()
+
+
+def by_form(
+    apps: Sequence[SubmittedApplication], flows: Mapping[str, Flow]
+) -> list[tuple[Flow, list[SubmittedApplication]]]:
+    """Applications grouped by the form they were submitted with, in the flows' order;
+    an application whose form is no longer in flows/ is left out (its email has it)."""
+    return [
+        (flow, [a for a in apps if a.form == flow.id])
+        for flow in flows.values()
+        if flow.is_form and any(a.form == flow.id for a in apps)
+    ]
 
 
 def application_record(app: SubmittedApplication, flow: Flow) -> dict[str, str]:

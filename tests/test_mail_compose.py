@@ -46,7 +46,7 @@ def application(**answers: str) -> SubmittedApplication:
         commitments="confirmed",
     )
     values.update(answers)
-    return SubmittedApplication("EOI-2026-0042", "u1", HUB, SUBMITTED, values)
+    return SubmittedApplication("EOI-2026-0042", "u1", HUB, SUBMITTED, values, form="eoi")
 
 
 @pytest.fixture
@@ -106,7 +106,8 @@ def test_recipients_and_headers(composer: Composer) -> None:
     assert mail.message_id.startswith("<EOI-2026-0042.")
     assert mail.message_id.endswith("@assistant.example.org>")
     assert message["Date"].datetime == SUBMITTED
-    assert message["X-EOI-Reference"] == "EOI-2026-0042"
+    assert message["X-Application-Reference"] == "EOI-2026-0042"
+    assert message["X-Application-Form"] == "eoi"
     assert mail.data.isascii() and b"\r\n" in mail.data
 
 
@@ -236,7 +237,8 @@ def test_no_applicant_text_can_add_or_change_a_header(
     names = [name.lower() for name in message.keys()]  # noqa: SIM118 - header names, repeated
     expected = [
         "subject", "from", "to", "cc", "reply-to", "date", "message-id",
-        "x-eoi-reference", "x-maths-hub", "mime-version", "content-type",
+        "x-application-reference", "x-application-form", "x-maths-hub", "mime-version",
+        "content-type",
     ]  # fmt: skip
     if field_id == "hod_email":  # an unusable address: no Reply-To rather than a bad one
         expected.remove("reply-to")

@@ -25,7 +25,11 @@ def _mail(app: SubmittedApplication) -> OutgoingMail:
 
 async def queue(store: MemoryStore, count: int = 1) -> None:
     for n in range(count):
-        await store.commit(f"u{n}", Session(), submission=Submission("enigma", {}, compose=_mail))
+        await store.commit(
+            f"u{n}",
+            Session(),
+            submission=Submission("enigma", {}, compose=_mail, form="eoi", reference_prefix="EOI"),
+        )
 
 
 async def test_marks_sent_only_after_the_transport_accepted() -> None:

@@ -203,7 +203,11 @@ async def test_the_background_sender_retries_with_growing_delays(
     )
     assert [sender.delay_after(n) for n in (1, 2, 3, 4, 5)] == [0.05, 0.1, 0.2, 0.2, 0.2]
     await store.commit(
-        "u1", Session(), submission=Submission(HUB, dict(ANSWERS[1:]), compose=composer)
+        "u1",
+        Session(),
+        submission=Submission(
+            HUB, dict(ANSWERS[1:]), compose=composer, form="eoi", reference_prefix="EOI"
+        ),
     )
     await sender.start()
     try:
@@ -300,7 +304,13 @@ async def test_header_injection_never_reaches_the_server(
     store = await SqliteStore.open(tmp_path / "db.sqlite3")
     try:
         answers = dict(ANSWERS[1:]) | INJECTED
-        await store.commit("u1", Session(), submission=Submission(HUB, answers, compose=composer))
+        await store.commit(
+            "u1",
+            Session(),
+            submission=Submission(
+                HUB, answers, compose=composer, form="eoi", reference_prefix="EOI"
+            ),
+        )
         transport = SmtpTransport(SmtpSettings(host="127.0.0.1", port=server.port))
         sender = OutboxSender(store, transport, lock=DeliveryLock(tmp_path / "outbox.lock"))
         assert (await sender.deliver()).sent == 1
@@ -326,7 +336,11 @@ async def test_two_processes_never_send_the_same_message(
     try:
         for user in ("u1", "u2", "u3"):
             await stores[0].commit(
-                user, Session(), submission=Submission(HUB, dict(ANSWERS[1:]), compose=composer)
+                user,
+                Session(),
+                submission=Submission(
+                    HUB, dict(ANSWERS[1:]), compose=composer, form="eoi", reference_prefix="EOI"
+                ),
             )
         transport = SmtpTransport(SmtpSettings(host="127.0.0.1", port=server.port))
         senders = [

@@ -115,6 +115,7 @@ def test_the_subject_carries_only_a_capped_school_name(knowledge: Knowledge) -> 
         "enigma",
         dt.datetime(2026, 11, 23, tzinfo=dt.UTC),
         dict(ANSWERS) | {"school_name": "WIN A PRIZE " * 20},
+        form="eoi",
     )
     subject = composer.subject(app)
     school = subject.split(": ", 1)[1].rsplit(" (", 1)[0]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,17 +24,38 @@ def _mail(app: SubmittedApplication) -> OutgoingMail:
     return OutgoingMail(f"<{app.reference}@test>", "a@b.example", ("hub@c.example",), b"x")
 
 
+def _eoi(answers: dict[str, str], compose: Any = None) -> Submission:
+    return Submission("enigma", answers, compose or _mail, form="eoi", reference_prefix="EOI")
+
+
 async def test_references_count_up_within_a_year(store: SqliteStore) -> None:
     refs = []
     for user in ("a", "b", "c"):
-        app = await store.commit(
-            user, Session(), submission=Submission("enigma", {"k": "v"}, _mail)
-        )
+        app = await store.commit(user, Session(), submission=_eoi({"k": "v"}))
         assert app is not None
         refs.append(app.reference)
     year = utcnow().year
     assert refs == [f"EOI-{year}-0001", f"EOI-{year}-0002", f"EOI-{year}-0003"]
     assert [e.reference for e in await store.outbox()] == refs
+
+
+async def test_references_are_numbered_per_form(store: SqliteStore) -> None:
+    other = Submission("enigma", {}, _mail, form="specialist", reference_prefix="SMP")
+    first = await store.commit("a", Session(), submission=_eoi({}))
+    second = await store.commit("b", Session(), submission=other)
+    third = await store.commit("c", Session(), submission=_eoi({}))
+    year = utcnow().year
+    assert first and second and third
+    assert [first.reference, second.reference, third.reference] == [
+        f"EOI-{year}-0001", f"SMP-{year}-0001", f"EOI-{year}-0002",
+    ]  # fmt: skip
+    assert [a.reference for a in await store.applications(form="specialist")] == [
+        f"SMP-{year}-0001"
+    ]
+    assert (await store.applications(user_id="b"))[0].form == "specialist"
+    stats = await store.stats()
+    assert stats["applications"] == 3
+    assert stats["applications_eoi"] == 2 and stats["applications_specialist"] == 1
 
 
 async def test_a_failed_submission_writes_nothing_and_caches_nothing(tmp_path: Path) -> None:
@@ -45,7 +67,7 @@ async def test_a_failed_submission_writes_nothing_and_caches_nothing(tmp_path: P
             raise RuntimeError("composer failed")
 
         with pytest.raises(RuntimeError):
-            await store.commit("u", _session("review"), submission=Submission("enigma", {}, broken))
+            await store.commit("u", _session("review"), submission=_eoi({}, broken))
         assert await store.applications() == []
         assert await store.outbox() == []
         loaded = await store.load_session("u")
@@ -123,3 +145,13 @@ async def test_purge_deletes_exactly_what_the_privacy_notice_says(any_store: Sto
     # old pending or failed message is not kept (nor re-sent) beyond the stated period.
     assert await store.purge(now + dt.timedelta(days=366)) == 4
     assert await store.applications() == [] and await store.outbox() == []
+
+
+async def test_stats_count_drafts_per_form(store: SqliteStore) -> None:
+    await store.commit("u", _session("school_urn"))
+    other = Session(active="specialist", flows={"specialist": FlowState("specialist", "qts")})
+    await store.commit("v", other)
+    await store.commit("w", Session())
+    stats = await store.stats()
+    assert stats["users"] == 3 and stats["drafts"] == 2
+    assert stats["drafts_eoi"] == 1 and stats["drafts_specialist"] == 1

@@ -180,12 +180,11 @@ class FlowEngine:
     def _candidates(self, state: FlowState, step: Step) -> list[str]:
         if state.candidates:
             return state.candidates
-        if step.type == "hub":
-            source = str(step.params.get("from", "school_address"))
-            if address := state.answers.get(source):
-                search = self.finder.find(address)
-                if search.found:
-                    return [h.id for h in search.hubs[:4]]
+        address = state.answers.get(str(step.params.get("from", "")))
+        if step.type == "hub" and address:
+            search = self.finder.find(address)
+            if search.found:
+                return [h.id for h in search.hubs[:4]]
         return []
 
     def _hub_prompt(self, state: FlowState) -> str:
@@ -254,17 +253,10 @@ class FlowEngine:
             value, error = checked.value, checked.error
             if value is not None and value != clean(text):
                 note = f"Saved as: {value}"
-            if value is not None and step.different_from:
-                other = state.answers.get(step.different_from, "")
-                if other and _same_answer(other, value):
-                    other_label = flow.step(step.different_from).label
-                    value, error = (
-                        None,
-                        (
-                            f"That is the same as {other_label} ({other}); the two Mastery Advocates "
-                            "must be different teachers."
-                        ),
-                    )
+            if value is not None:
+                error = self._cross_check(flow, state, step, value)
+                if error is not None:
+                    value = None
         elif step.type in ("hub", "hub_pick", "place"):
             return self._hub_answer(flow, state, step, text)
         else:
@@ -299,6 +291,23 @@ class FlowEngine:
             return outcome
         self._accept(flow, state, step, value, outcome, note)
         return outcome
+
+    def _cross_check(self, flow: Flow, state: FlowState, step: Step, value: str) -> str | None:
+        """The form's declared rules across answers, checked as the later answer is given."""
+        for check in flow.checks:
+            if step.field not in check.different:
+                continue
+            if check.unless is not None and check.unless.holds(state.answers):
+                continue
+            other_field = next(f for f in check.different if f != step.field)
+            other = state.answers.get(other_field, "")
+            if other and _same_answer(other, value):
+                return (
+                    self._fill(check.message)
+                    .replace("{other_label}", flow.step(other_field).label)
+                    .replace("{other}", other)
+                )
+        return None
 
     def _accept(
         self, flow: Flow, state: FlowState, step: Step, value: str, outcome: Outcome, note: str = ""

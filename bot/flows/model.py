@@ -1,85 +1,282 @@
-"""Flows parsed once from ``flows/*.yaml`` into typed, validated objects."""
+"""Flows parsed once from ``flows/*.yaml`` into typed, validated objects.
+
+A flow file is checked in two passes.  First its shape: pydantic models with
+``extra="forbid"`` refuse unknown keys (``optinal: true``), wrong types and unknown step
+types.  Then its meaning, which needs the whole file: every field a condition, check or
+role names exists; a ``when`` value is one of the options' *values* (not a label);
+validator and step parameters are ones the validator or step knows (``max_char`` is
+refused, not ignored); a form's submission roles name fields of the right kind.  Every
+problem is reported as ``file:line: problem``, so ``python -m bot check`` tells a hub
+editor exactly which line to fix, and the assistant refuses to start until it is fixed.
+
+Nothing outside the YAML says what a particular form asks or where it goes: a flow with
+a ``submission`` block is an application form, and that block names the fields that
+play each role (the hub, the school, who is copied in, who replies).
+"""
 
 from __future__ import annotations
 
-import dataclasses
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+import string
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from bot._yaml import LineDict, Problems, YamlProblem, line_of, load_yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+
+from bot._yaml import LineDict, LineList, Problems, YamlProblem, line_of, load_yaml
 from bot.exceptions import KnowledgeError
-from bot.flows.validators import VALIDATORS
+from bot.flows.validators import VALIDATOR_PARAMS, VALIDATORS
 from bot.replies import Option
 
-STEP_TYPES = (
-    "input",
-    "choice",
-    "consent",
-    "confirm",
-    "hub",
-    "place",
-    "hub_pick",
-    "review",
-    "verdict",
-)
-# Types whose answer comes from a validator named in the step.
-_NEEDS_VALIDATOR = ("input",)
+StepType = Literal[
+    "input", "choice", "consent", "confirm", "hub", "place", "hub_pick", "review", "verdict"
+]  # fmt: skip
+STEP_TYPES: tuple[str, ...] = StepType.__args__  # type: ignore[attr-defined]
 _NEEDS_OPTIONS = ("choice", "consent", "confirm")
-_FIELD = re.compile(r"^[a-z][a-z0-9_]*$")
+FIELD_PATTERN = r"^[a-z][a-z0-9_]*$"
+_FIELD = re.compile(FIELD_PATTERN)
+_STRINGS: dict[str, Any] = {"type": "array", "items": {"type": "string"}}
+# Shorthands YAML allows (a single string for a list, a bare label for an option) are
+# normalised on loading; the published schema accepts them as written.
+OneOrMany = Annotated[
+    tuple[str, ...], WithJsonSchema({"anyOf": [{"type": "string"}, _STRINGS]})
+]
+_OPTION = {
+    "anyOf": [
+        {"type": "string"},
+        {
+            "type": "object",
+            "properties": {"label": {"type": "string"}, "value": {"type": "string"}},
+            "required": ["label"],
+            "additionalProperties": False,
+        },
+    ]
+}
+Options = Annotated[tuple[Option, ...], WithJsonSchema({"type": "array", "items": _OPTION})]
+# Placeholders every template may use besides the form's own field ids.
+TEMPLATE_NAMES = frozenset(
+    {"reference", "hub_name", "academic_year", "title", "window", "window_dates"}
+)
 
 
-@dataclass(frozen=True)
-class Condition:
-    field: str
-    equals: tuple[str, ...]
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
+
+
+# -- parameters a step type takes (validators declare theirs in validators.py) -------------
+
+
+class ConsentParams(_Spec):
+    accept: str = Field("yes", description="The option value that means 'I agree'.")
+    declined: str = Field("Stopped.", description="Said when the person does not agree.")
+
+
+class ConfirmParams(_Spec):
+    accept: str = Field("confirmed", description="The option value that confirms.")
+    refused: str = Field(
+        "This confirmation is needed before the form can be submitted.",
+        description="Said when the person does not confirm; the question is asked again.",
+    )
+
+
+class HubParams(_Spec):
+    from_: str = Field(
+        alias="from", description="The field (an address) from which the hub is suggested."
+    )
+
+
+class VerdictParams(_Spec):
+    kind: Literal["eligibility", "hub"] = "eligibility"
+    window: str | None = Field(None, description="An application window id in knowledge/faq.yaml.")
+    pass_heading: str = ""
+    pass_next: str = ""
+    fail_heading: str = ""
+    fail_next: str = ""
+    source_note: str | None = None
+
+
+class _NoParams(_Spec):
+    pass
+
+
+TYPE_PARAMS: dict[str, type[BaseModel]] = {
+    "consent": ConsentParams,
+    "confirm": ConfirmParams,
+    "hub": HubParams,
+    "verdict": VerdictParams,
+    "choice": _NoParams,
+    "place": _NoParams,
+    "hub_pick": _NoParams,
+    "review": _NoParams,
+}
+
+
+# -- the flow format ---------------------------------------------------------------------------
+
+
+class Condition(_Spec):
+    """Ask a step only when an earlier answer has one of these option values."""
+
+    field: str = Field(pattern=FIELD_PATTERN)
+    equals: OneOrMany = Field(
+        description="An option value (or a list of them) of the named field."
+    )
+
+    @field_validator("equals", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str | int | float | bool) else value
 
     def holds(self, answers: Mapping[str, str]) -> bool:
         return answers.get(self.field) in self.equals
 
 
-@dataclass(frozen=True)
-class Criterion:
+class Criterion(_Spec):
     name: str
-    passes: str
+    passes: str = "yes"
     failure: str
 
 
-@dataclass(frozen=True)
-class Step:
-    field: str
-    type: str
-    prompt: str
-    label: str
+class Step(_Spec):
+    field: str = Field(pattern=FIELD_PATTERN, description="The answer's id (a contract).")
+    type: StepType = "input"
+    prompt: str = ""
+    label: str = ""
     section: str | None = None
     help: str | None = None
     example: str | None = None
-    validator: str | None = None
-    params: Mapping[str, Any] = dataclasses.field(default_factory=dict)
-    options: tuple[Option, ...] = ()
+    validator: str | None = Field(None, description="For input steps: how the answer is checked.")
+    params: dict[str, Any] = Field(default_factory=dict)
+    options: Options = ()
     optional: bool = False
     when: Condition | None = None
-    next: str | None = None
-    different_from: str | None = None
+    next: str | None = Field(None, description="A step id to go to next, or 'end'.")
     criterion: Criterion | None = None
-    line: int = 0
+    _line: int = PrivateAttr(default=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_label(cls, value: Any) -> Any:
+        if isinstance(value, Mapping) and not value.get("label") and value.get("field"):
+            return {**value, "label": str(value["field"]).replace("_", " ").capitalize()}
+        return value
+
+    @field_validator("options", mode="before")
+    @classmethod
+    def _options(cls, value: Any) -> Any:
+        out = []
+        for item in value or []:
+            if isinstance(item, Mapping):
+                extra = sorted(set(item) - {"label", "value"})
+                if extra:
+                    raise ValueError(f"an option has only 'label' and 'value', not {extra[0]!r}")
+                if "label" not in item:
+                    raise ValueError("an option needs a 'label'")
+                label = str(item["label"])
+                out.append({"label": label, "value": str(item.get("value", label))})
+            else:
+                out.append({"label": str(item), "value": str(item)})
+        return out
+
+    @property
+    def line(self) -> int:
+        return self._line
 
     @property
     def is_question(self) -> bool:
         return self.type not in ("review", "verdict")
 
 
-@dataclass(frozen=True)
-class Flow:
-    id: str
-    title: str
-    intro: str | None
-    steps: tuple[Step, ...]
-    private: bool
-    params: Mapping[str, Any]
-    source: tuple[str, ...]
+class Check(_Spec):
+    """A rule across two answers: they must differ (unless a condition holds)."""
+
+    different: tuple[str, str] = Field(description="Two field ids whose answers must differ.")
+    message: str = Field(
+        description="Said when they are the same; may use {other} (the earlier answer) and "
+        "{other_label}."
+    )
+    unless: Condition | None = None
+    _line: int = PrivateAttr(default=1)
+
+    @property
+    def line(self) -> int:
+        return self._line
+
+
+class Person(_Spec):
+    """Someone the form names: their name's field and their email's field."""
+
+    name: str = Field(pattern=FIELD_PATTERN)
+    email: str = Field(pattern=FIELD_PATTERN)
+    role: str | None = Field(None, description="How the email describes them.")
+
+
+class WhileOpen(_Spec):
+    """While this application window is open, the form gives a summary instead of an email."""
+
+    window: str = Field(description="An application window id in knowledge/faq.yaml.")
+    button: str = Field("Show my summary", description="The review's button label.")
+    text: str = Field(description="Shown after the summary; may use {window} and {window_dates}.")
+
+
+class Submission(_Spec):
+    """What happens when the form is submitted: the roles its fields play."""
+
+    reference_prefix: str = Field(pattern=r"^[A-Z][A-Z0-9]{1,9}$")
+    hub: str = Field(pattern=FIELD_PATTERN, description="The hub step's field (To: the hub).")
+    title: str = Field(
+        pattern=FIELD_PATTERN, description="The field that names the application (the school)."
+    )
+    subject: str = Field(description="The email's subject; may use {reference} and field ids.")
+    heading: str
+    cc: tuple[Person, ...] = Field((), description="Copied in (the signatories), in this order.")
+    reply_to: Person | None = None
+    commitments: str | None = Field(
+        None, description="A confirm step whose bullet list the email repeats above the signatures."
+    )
+    signatures_note: str | None = None
+    confirmation: str = Field(
+        description="Told to the applicant once submitted; may use {reference} and {hub_name}."
+    )
+    footer: str = ""
+    while_open: WhileOpen | None = None
+
+
+class Flow(_Spec):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: str = ""
+    short_name: str | None = Field(None, description="What the form is called in a sentence.")
+    menu: str | None = Field(None, description="The menu button that starts the form.")
+    intro: str | None = None
+    private: bool = False
+    source: OneOrMany = ()
+    steps: tuple[Step, ...] = Field(min_length=1)
+    checks: tuple[Check, ...] = ()
+    submission: Submission | None = None
+
+    @field_validator("source", mode="before")
+    @classmethod
+    def _sources(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @property
+    def name(self) -> str:
+        return self.short_name or self.title or self.id
+
+    @property
+    def is_form(self) -> bool:
+        """A form is submitted (and so keeps its draft between sessions)."""
+        return self.submission is not None
 
     def step(self, field_id: str) -> Step:
         for step in self.steps:
@@ -92,6 +289,10 @@ class Flow:
 
     def index(self, field_id: str) -> int:
         return next(i for i, s in enumerate(self.steps) if s.field == field_id)
+
+    def answer_fields(self) -> list[str]:
+        """The fields an application records, in form order (consent and review left out)."""
+        return [s.field for s in self.steps if s.is_question and s.type != "consent"]
 
     def path(self, answers: Mapping[str, str]) -> list[Step]:
         """The steps this applicant will see, in order, given the answers so far."""
@@ -114,134 +315,231 @@ class Flow:
         return seen
 
 
-def _options(raw: Any) -> tuple[Option, ...]:
-    out: list[Option] = []
-    for item in raw or []:
-        if isinstance(item, Mapping):
-            out.append(
-                Option(str(item.get("label", "")), str(item.get("value", item.get("label", ""))))
-            )
-        else:
-            out.append(Option(str(item), str(item)))
-    return tuple(out)
+def flow_json_schema() -> dict[str, Any]:
+    """The JSON Schema of a flow file, for editors' autocompletion (flows/flow.schema.json)."""
+    schema = Flow.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "Maths Hub assistant flow (flows/*.yaml)"
+    return schema
 
 
-def _parse_flow(path: Path, raw: Any, problems: Problems) -> Flow | None:
-    if not isinstance(raw, LineDict):
-        problems.add(path, 1, "expected a mapping with 'id' and 'steps'")
-        return None
-    flow_id = str(raw.get("id") or "").strip()
-    if not flow_id:
-        problems.add(path, line_of(raw), "missing field 'id'")
-    raw_steps = raw.get("steps")
-    if not isinstance(raw_steps, list) or not raw_steps:
-        problems.add(path, line_of(raw), "missing field 'steps' (a list)")
-        return None
-    steps: list[Step] = []
-    fields: dict[str, int] = {}
-    for item in raw_steps:
-        if not isinstance(item, LineDict):
-            problems.add(path, line_of(raw_steps), "each step is a mapping")
-            continue
-        field_id = str(item.get("field") or "").strip()
-        where = f"step {field_id or '?'}"
-        if not _FIELD.match(field_id):
-            problems.add(path, line_of(item), f"{where}: 'field' must be a snake_case id")
-            continue
-        if field_id in fields:
-            problems.add(
-                path,
-                line_of(item, "field"),
-                f"{where}: duplicate field (first at line {fields[field_id]})",
-            )
-        fields[field_id] = line_of(item, "field")
-        step_type = str(item.get("type") or "input")
-        if step_type not in STEP_TYPES:
-            problems.add(path, line_of(item, "type"), f"{where}: unknown type {step_type!r}")
-        validator = item.get("validator")
-        if step_type in _NEEDS_VALIDATOR:
-            if not validator:
-                problems.add(path, line_of(item), f"{where}: missing field 'validator'")
-            elif validator not in VALIDATORS:
-                problems.add(
-                    path,
-                    line_of(item, "validator"),
-                    f"{where}: unknown validator {validator!r} (known: {', '.join(sorted(VALIDATORS))})",
+# -- loading -------------------------------------------------------------------------------------
+
+
+def _line_at(raw: Any, loc: Sequence[int | str]) -> int:
+    """The line of the deepest part of ``raw`` that ``loc`` (a pydantic error location) reaches."""
+    node, line = raw, line_of(raw)
+    for part in loc:
+        if isinstance(node, LineDict) and isinstance(part, str) and part in node:
+            line = line_of(node, part)
+            node = node[part]
+        elif isinstance(node, LineList) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+            line = line_of(node) if isinstance(node, LineDict | LineList) else line
+        elif isinstance(node, LineDict) and isinstance(part, str):
+            # An unknown key: pydantic names it; the key's own line is best.
+            return node.key_lines.get(part, line)
+    return line
+
+
+def _where(raw: Any, loc: Sequence[int | str]) -> str:
+    steps = raw.get("steps") if isinstance(raw, LineDict) else None
+    if len(loc) >= 2 and loc[0] == "steps" and isinstance(loc[1], int) and isinstance(steps, list):
+        item = steps[loc[1]] if loc[1] < len(steps) else None
+        name = item.get("field") if isinstance(item, LineDict) else None
+        rest = ".".join(str(p) for p in loc[2:] if not str(p).startswith(("function", "tuple")))
+        return f"step {name or loc[1] + 1}" + (f": {rest}" if rest else "")
+    return ".".join(str(p) for p in loc) or "flow"
+
+
+def _message(error: Mapping[str, Any]) -> str:
+    kind = error.get("type")
+    loc: tuple[int | str, ...] = tuple(error.get("loc") or ())
+    last = loc[-1] if loc else ""
+    if kind == "extra_forbidden":
+        return f"unknown key {last!r}"
+    if kind == "missing":
+        return f"missing field {last!r}"
+    if kind == "literal_error" and loc and loc[-1] == "type":
+        return f"unknown type {error.get('input')!r} (known: {', '.join(STEP_TYPES)})"
+    return str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+
+
+def _attach_lines(flow: Flow, raw: LineDict) -> None:
+    raw_steps = raw.get("steps") or []
+    for step, item in zip(flow.steps, raw_steps, strict=False):
+        step._line = line_of(item)
+    raw_checks = raw.get("checks") or []
+    for check, item in zip(flow.checks, raw_checks, strict=False):
+        check._line = line_of(item)
+
+
+def _raw_step(raw: LineDict, field_id: str) -> LineDict:
+    for item in raw.get("steps") or []:
+        if isinstance(item, LineDict) and item.get("field") == field_id:
+            return item
+    return LineDict()
+
+
+def _template_names(text: str) -> list[str]:
+    try:
+        return [name for _, name, _, _ in string.Formatter().parse(text) if name]
+    except ValueError:
+        return ["{"]
+
+
+class _Checker:
+    """The checks that need the whole flow: each adds ``file:line: problem``."""
+
+    def __init__(self, path: Path, raw: LineDict, flow: Flow, problems: Problems) -> None:
+        self.path, self.raw, self.flow, self.problems = path, raw, flow, problems
+        self.known = {s.field for s in flow.steps}
+
+    def add(self, line: int, message: str) -> None:
+        self.problems.add(self.path, line, message)
+
+    def run(self) -> None:
+        seen: dict[str, int] = {}
+        for step in self.flow.steps:
+            if step.field in seen:
+                self.add(
+                    step.line,
+                    f"step {step.field}: duplicate field (first at line {seen[step.field]})",
                 )
-        options = _options(item.get("options"))
-        if step_type in _NEEDS_OPTIONS and not options:
-            problems.add(path, line_of(item), f"{where}: a {step_type} step needs 'options'")
-        prompt = str(item.get("prompt") or "").strip()
-        if not prompt and step_type not in ("review", "verdict"):
-            problems.add(path, line_of(item), f"{where}: missing field 'prompt'")
-        when = None
-        if isinstance(item.get("when"), Mapping):
-            cond = item["when"]
-            equals = cond.get("equals", cond.get("in"))
-            when = Condition(
-                str(cond.get("field", "")),
-                tuple(str(v) for v in (equals if isinstance(equals, list) else [equals])),
-            )
-        criterion = None
-        if isinstance(item.get("criterion"), Mapping):
-            crit = item["criterion"]
-            criterion = Criterion(
-                str(crit.get("name", field_id)),
-                str(crit.get("passes", "yes")),
-                str(crit.get("failure", "")),
-            )
-        steps.append(
-            Step(
-                field=field_id,
-                type=step_type,
-                prompt=prompt,
-                label=str(item.get("label") or field_id.replace("_", " ").capitalize()),
-                section=item.get("section"),
-                help=item.get("help"),
-                example=item.get("example"),
-                validator=str(validator) if validator else None,
-                params=dict(item.get("params") or {}),
-                options=options,
-                optional=bool(item.get("optional", False)),
-                when=when,
-                next=str(item["next"]) if item.get("next") else None,
-                different_from=item.get("different_from"),
-                criterion=criterion,
-                line=line_of(item),
-            )
-        )
-    known = {s.field for s in steps}
-    for step in steps:
+            seen.setdefault(step.field, step.line)
+            self._step(step)
+        for check in self.flow.checks:
+            self._check(check)
+        if self.flow.submission is not None:
+            self._submission(self.flow.submission)
+        for step in _unreachable(self.flow):
+            self.add(step.line, f"step {step.field}: unreachable (no step leads to it)")
+
+    def _step(self, step: Step) -> None:
+        item = _raw_step(self.raw, step.field)
         where = f"step {step.field}"
-        if step.when is not None and step.when.field not in known:
-            problems.add(
-                path, step.line, f"{where}: condition names unknown field {step.when.field!r}"
+        if step.type == "input":
+            if not step.validator:
+                self.add(step.line, f"{where}: missing field 'validator'")
+            elif step.validator not in VALIDATORS:
+                self.add(
+                    line_of(item, "validator"),
+                    f"{where}: unknown validator {step.validator!r} (known: {', '.join(sorted(VALIDATORS))})",
+                )
+            else:
+                self._params(
+                    step, item, VALIDATOR_PARAMS[step.validator], f"validator {step.validator}"
+                )
+        else:
+            if step.validator:
+                self.add(
+                    line_of(item, "validator"), f"{where}: a {step.type} step takes no validator"
+                )
+            self._params(step, item, TYPE_PARAMS[step.type], f"a {step.type} step")
+        if step.type in _NEEDS_OPTIONS and not step.options:
+            self.add(step.line, f"{where}: a {step.type} step needs 'options'")
+        if step.type in ("consent", "confirm") and step.options:
+            accept = str(
+                step.params.get("accept", "yes" if step.type == "consent" else "confirmed")
             )
-        if step.next and step.next != "end" and step.next not in known:
-            problems.add(path, step.line, f"{where}: 'next' names unknown step {step.next!r}")
-        if step.different_from and step.different_from not in known:
-            problems.add(
-                path,
-                step.line,
-                f"{where}: 'different_from' names unknown field {step.different_from!r}",
+            if accept not in {o.value for o in step.options}:
+                self.add(
+                    line_of(item, "params"),
+                    f"{where}: accept {accept!r} is not one of its option values",
+                )
+        if not step.prompt.strip() and step.is_question:
+            self.add(step.line, f"{where}: missing field 'prompt'")
+        if step.when is not None:
+            self._condition(step.when, item.get("when"), where)
+        if step.next and step.next != "end" and step.next not in self.known:
+            self.add(line_of(item, "next"), f"{where}: 'next' names unknown step {step.next!r}")
+
+    def _params(self, step: Step, item: LineDict, model: type[BaseModel], what: str) -> None:
+        try:
+            model.model_validate(step.params)
+        except ValidationError as exc:
+            raw_params = item.get("params")
+            for error in exc.errors():
+                loc = error.get("loc") or ()
+                key = str(loc[0]) if loc else ""
+                known = (
+                    ", ".join(f.alias or name for name, f in model.model_fields.items()) or "none"
+                )
+                if error.get("type") == "extra_forbidden":
+                    message = f"unknown parameter {key!r} for {what} (known: {known})"
+                else:
+                    message = f"parameter {key!r}: {_message(error)}"
+                self.add(
+                    _line_at(raw_params, loc) if raw_params else step.line,
+                    f"step {step.field}: {message}",
+                )
+        if step.type == "hub" and (source := step.params.get("from")) and source not in self.known:
+            self.add(
+                line_of(item, "params"),
+                f"step {step.field}: params.from names unknown field {source!r}",
             )
-    file_problems = len(problems.items)
-    flow = Flow(
-        id=flow_id,
-        title=str(raw.get("title") or flow_id),
-        intro=raw.get("intro"),
-        steps=tuple(steps),
-        private=bool(raw.get("private", False)),
-        params=dict(raw.get("params") or {}),
-        source=tuple(raw.get("source") or ())
-        if isinstance(raw.get("source"), list)
-        else ((str(raw["source"]),) if raw.get("source") else ()),
-    )
-    for unreachable in _unreachable(flow):
-        problems.add(
-            path, unreachable.line, f"step {unreachable.field}: unreachable (no step leads to it)"
-        )
-    return None if problems or len(problems.items) > file_problems else flow
+
+    def _condition(self, cond: Condition, raw: Any, where: str) -> None:
+        line = line_of(raw) if isinstance(raw, LineDict) else 1
+        if cond.field not in self.known:
+            self.add(line, f"{where}: condition names unknown field {cond.field!r}")
+            return
+        options = self.flow.step(cond.field).options
+        values = [o.value for o in options]
+        for value in cond.equals:
+            if options and value not in values:
+                label = next((o for o in options if o.label == value), None)
+                hint = f" (that is the label of {label.value!r})" if label else ""
+                self.add(
+                    line_of(raw, "equals") if isinstance(raw, LineDict) else line,
+                    f"{where}: condition value {value!r} is not an option value of "
+                    f"{cond.field} (values: {', '.join(values)}){hint}",
+                )
+
+    def _check(self, check: Check) -> None:
+        for field_id in check.different:
+            if field_id not in self.known:
+                self.add(check.line, f"check: names unknown field {field_id!r}")
+        if check.unless is not None:
+            self._condition(check.unless, None, "check")
+        for name in _template_names(check.message):
+            if name not in ("other", "other_label", "academic_year"):
+                self.add(check.line, f"check: message uses unknown placeholder {{{name}}}")
+
+    def _field(self, line: int, role: str, field_id: str, kinds: tuple[str, ...] = ()) -> None:
+        if field_id not in self.known:
+            self.add(line, f"submission: {role} names no field of this form ({field_id!r})")
+            return
+        step = self.flow.step(field_id)
+        if kinds and step.type not in kinds and step.validator not in kinds:
+            self.add(
+                line, f"submission: {role} must be a {' or '.join(kinds)} field, not {field_id!r}"
+            )
+
+    def _submission(self, sub: Submission) -> None:
+        raw = self.raw.get("submission")
+        assert isinstance(raw, LineDict)
+        self._field(line_of(raw, "hub"), "hub", sub.hub, ("hub",))
+        self._field(line_of(raw, "title"), "title", sub.title)
+        for key, people in (("cc", sub.cc), ("reply_to", (sub.reply_to,) if sub.reply_to else ())):
+            raw_people = raw.get(key)
+            for n, person in enumerate(people):
+                raw_person = raw_people[n] if isinstance(raw_people, LineList) else raw_people
+                name = f"{key}[{n + 1}]" if key == "cc" else key
+                self._field(line_of(raw_person, "name"), f"{name}.name", person.name)
+                self._field(line_of(raw_person, "email"), f"{name}.email", person.email, ("email",))
+        if sub.commitments is not None:
+            self._field(line_of(raw, "commitments"), "commitments", sub.commitments, ("confirm",))
+        allowed = self.known | TEMPLATE_NAMES
+        for key in ("subject", "heading", "confirmation", "footer", "signatures_note"):
+            text = getattr(sub, key)
+            for name in _template_names(text or ""):
+                if name not in allowed:
+                    self.add(
+                        line_of(raw, key), f"submission: {key} uses unknown placeholder {{{name}}}"
+                    )
+        if not any(s.type == "review" for s in self.flow.steps):
+            self.add(line_of(raw), "submission: a form needs a review step before it is submitted")
 
 
 def _unreachable(flow: Flow) -> list[Step]:
@@ -264,6 +562,27 @@ def _unreachable(flow: Flow) -> list[Step]:
     return [s for i, s in enumerate(flow.steps) if i not in reached]
 
 
+def parse_flow(path: Path, raw: Any, problems: Problems) -> Flow | None:
+    """One flow file into a :class:`Flow`, or ``None`` with its problems added."""
+    if not isinstance(raw, LineDict):
+        problems.add(path, 1, "expected a mapping with 'id' and 'steps'")
+        return None
+    before = len(problems.items)
+    try:
+        flow = Flow.model_validate(raw)
+    except ValidationError as exc:
+        for error in exc.errors():
+            loc = error.get("loc") or ()
+            # The message names the key itself, so the place stops at its parent.
+            named = error.get("type") in ("extra_forbidden", "missing") or loc[-1:] == ("type",)
+            place = loc[:-1] if named else loc
+            problems.add(path, _line_at(raw, loc), f"{_where(raw, place)}: {_message(error)}")
+        return None
+    _attach_lines(flow, raw)
+    _Checker(path, raw, flow, problems).run()
+    return flow if len(problems.items) == before else None
+
+
 def load_flows(directory: Path) -> dict[str, Flow]:
     problems = Problems()
     flows: dict[str, Flow] = {}
@@ -276,7 +595,7 @@ def load_flows(directory: Path) -> dict[str, Flow]:
         except YamlProblem as exc:
             problems.items.append(str(exc))
             continue
-        flow = _parse_flow(path, raw, problems)
+        flow = parse_flow(path, raw, problems)
         if flow is not None:
             if flow.id in flows:
                 problems.add(path, 1, f"duplicate flow id {flow.id!r}")

@@ -14,6 +14,7 @@ from typing import Any
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
+from pydantic import BaseModel, ConfigDict, Field
 
 from bot.knowledge.text import fold, strip_control
 
@@ -34,9 +35,36 @@ Validator = Callable[[str, Mapping[str, Any]], Checked]
 VALIDATORS: dict[str, Validator] = {}
 
 
-def _register(name: str) -> Callable[[Validator], Validator]:
+class Params(BaseModel):
+    """A validator's parameters: the flow checker refuses any it does not declare."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TextParams(Params):
+    what: str = Field("answer", description="What the answer is, in error messages.")
+    max_chars: int = Field(300, ge=1, le=3000)
+
+
+class NameParams(Params):
+    what: str = "name"
+    max_chars: int = Field(100, ge=2, le=3000)
+
+
+class WordsParams(Params):
+    min_words: int = Field(20, ge=0)
+    target_words: int = Field(150, ge=1)
+    max_words: int = Field(250, ge=1)
+
+
+# The parameters each validator takes; a validator absent here takes none.
+VALIDATOR_PARAMS: dict[str, type[Params]] = {}
+
+
+def _register(name: str, params: type[Params] = Params) -> Callable[[Validator], Validator]:
     def wrap(func: Validator) -> Validator:
         VALIDATORS[name] = func
+        VALIDATOR_PARAMS[name] = params
         return func
 
     return wrap
@@ -61,12 +89,12 @@ def _bounded(text: str, what: str, low: int, high: int) -> Checked:
     return Checked(value)
 
 
-@_register("text")
+@_register("text", TextParams)
 def validate_text(text: str, params: Mapping[str, Any]) -> Checked:
     return _bounded(text, str(params.get("what", "answer")), 1, int(params.get("max_chars", 300)))
 
 
-@_register("name")
+@_register("name", NameParams)
 def validate_name(text: str, params: Mapping[str, Any]) -> Checked:
     what = str(params.get("what", "name"))
     checked = _bounded(text, what, 2, int(params.get("max_chars", 100)))
@@ -225,7 +253,7 @@ def validate_yes_no(text: str, params: Mapping[str, Any]) -> Checked:
     return Checked(None, "Please answer yes or no.")
 
 
-@_register("words")
+@_register("words", WordsParams)
 def validate_words(text: str, params: Mapping[str, Any]) -> Checked:
     value = "\n".join(" ".join(line.split()) for line in strip_control(text).strip().splitlines())
     value = re.sub(r"\n{3,}", "\n\n", value).strip()

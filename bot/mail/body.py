@@ -1,8 +1,10 @@
 """The text and HTML bodies of a hub email, laid out in the form's own sections and order.
 
-:func:`form_sections` reads the layout from the ``eoi`` flow (each step's ``section`` and
-``label``, in flow order, only the steps this applicant actually answered), so the email
-follows the paper form without a second copy of it here.  :func:`render_text` and
+:func:`form_sections` reads the layout from the application's flow (each step's
+``section`` and ``label``, in flow order, only the steps this applicant actually
+answered) and what the email says from the flow's ``submission`` block (heading, the
+commitments repeated, the signatories, the footer), so the email follows the paper form
+without a second copy of it here.  :func:`render_text` and
 :func:`render_html` turn the same sections into the two parts; every applicant value is
 HTML-escaped in the HTML part.
 """
@@ -17,16 +19,7 @@ from bot.flows.model import Flow
 from bot.knowledge.text import strip_control
 from bot.store.base import SubmittedApplication
 
-COMMITMENTS_FIELD = "commitments"
-# The form's "electronic signatures": who is copied in, in the form's order.
-SIGNATORIES = (
-    ("Head teacher/senior leader", "head_name", "head_email"),
-    ("Head of department", "hod_name", "hod_email"),
-    ("Mastery Advocate Teacher 1", "teacher1_name", "teacher1_email"),
-    ("Mastery Advocate Teacher 2", "teacher2_name", "teacher2_email"),
-)
 BLANK = "(left blank)"
-HEADING = "Secondary Mathematics Teaching for Mastery Work Group: Expression of Interest"
 
 
 @dataclass(frozen=True)
@@ -58,17 +51,22 @@ def _value(flow: Flow, field_id: str, app: SubmittedApplication, hub_name: str) 
     return raw or BLANK
 
 
-def _commitments(flow: Flow, year: str) -> list[str]:
-    if not flow.has(COMMITMENTS_FIELD):
-        return []
-    prompt = flow.step(COMMITMENTS_FIELD).prompt.replace("{academic_year}", year)
-    return [line[2:].strip() for line in prompt.splitlines() if line.startswith("- ")]
+def _commitments(flow: Flow, field_id: str, year: str) -> tuple[str, list[str]]:
+    """The confirm step's lead-in and its bullet list, as the applicant saw them."""
+    prompt = flow.step(field_id).prompt.replace("{academic_year}", year)
+    lines = prompt.splitlines()
+    bullets = [line[2:].strip() for line in lines if line.startswith("- ")]
+    first = next((i for i, line in enumerate(lines) if line.startswith("- ")), 0)
+    return " ".join(lines[:first]).strip(), bullets
 
 
 def form_sections(
     flow: Flow, app: SubmittedApplication, *, hub_name: str, academic_year: str
 ) -> Document:
     """The application as sections of (label, value) rows, in the form's order."""
+    submission = flow.submission
+    assert submission is not None, f"flow {flow.id} has no submission block"
+    commitments = submission.commitments
     sections: list[Section] = []
     for step in flow.path(app.answers):
         if not step.is_question or step.type == "consent":
@@ -77,44 +75,40 @@ def form_sections(
         if not sections or sections[-1].title != title:
             sections.append(Section(title))
         section = sections[-1]
-        if step.field == COMMITMENTS_FIELD:
-            section.notes.append(
-                f"If chosen to take part in the Work Group in {academic_year}, the school "
-                "commits to these expectations:"
-            )
-            section.bullets.extend(_commitments(flow, academic_year))
+        if step.field == commitments:
+            lead, bullets = _commitments(flow, step.field, academic_year)
+            section.notes.append(lead)
+            section.bullets.extend(bullets)
         section.rows.append((step.label, _value(flow, step.field, app, hub_name)))
-        if step.field == COMMITMENTS_FIELD:
+        if step.field == commitments:
             section.rows.append(("Academic year", academic_year))
             signed = [
-                (role, strip_control(app.answers.get(name, "")).strip(), app.answers.get(mail, ""))
-                for role, name, mail in SIGNATORIES
+                (
+                    person.role or flow.step(person.name).label,
+                    strip_control(app.answers.get(person.name, "")).strip(),
+                    app.answers.get(person.email, ""),
+                )
+                for person in submission.cc
             ]
             section.rows.extend(
                 (f"{role} (electronic signature)", f"{who} <{strip_control(mail).strip()}>")
                 for role, who, mail in signed
                 if who or mail
             )
-            section.notes.append(
-                "Everyone named above is copied into this email in confirmation of their "
-                "electronic signature."
-            )
-    school = strip_control(app.answers.get("school_name", "")).strip()
+            if submission.signatures_note:
+                section.notes.append(" ".join(submission.signatures_note.split()))
+    title = strip_control(app.answers.get(submission.title, "")).strip()
     return Document(
-        heading=HEADING,
+        heading=submission.heading.replace("{academic_year}", academic_year),
         facts=[
             ("Reference", app.reference),
-            ("School", school or BLANK),
+            (flow.step(submission.title).label, title or BLANK),
             ("Maths Hub", hub_name),
             ("Submitted", app.submitted_at.strftime("%d %B %Y, %H:%M UTC")),
             ("Academic year", academic_year),
         ],
         sections=sections,
-        footer=(
-            "Sent by the Maths Hub applicant assistant. Reply to this email to reach the head "
-            "of department. The attachments hold the same answers as application.json and "
-            "application.csv (one row, columns in form order) for your spreadsheet."
-        ),
+        footer=" ".join(submission.footer.split()),
     )
 
 

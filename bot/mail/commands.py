@@ -20,7 +20,6 @@ from bot.settings import Settings
 from bot.store.base import ACCEPTED, FAILED, HELD, PENDING, SENT, OutboxEntry
 
 RETRY_LOCK_SECONDS = 60.0
-EOI_FLOW = "eoi"
 
 
 def _when(entry: OutboxEntry) -> str:
@@ -103,10 +102,24 @@ def outbox_command(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(_list(settings))
 
 
-async def _export(settings: Settings, hub_id: str, fmt: str, since: dt.date | None) -> int:
+async def _export(
+    settings: Settings, hub_id: str, fmt: str, since: dt.date | None, form: str | None
+) -> int:
     from bot.services import load_checked_knowledge
 
     knowledge = load_checked_knowledge(settings)
+    forms = [f for f in knowledge.flows.values() if f.is_form]
+    if form is None:
+        form = forms[0].id if len(forms) == 1 else None
+        if form is None:
+            listed = ", ".join(f"{f.id} ({f.title})" for f in forms)
+            print(f"error: say which form to export with --form: {listed}", file=sys.stderr)
+            return 2
+    flow = knowledge.flows.get(form)
+    if flow is None or not flow.is_form:
+        listed = ", ".join(f.id for f in forms)
+        print(f"error: unknown form {form!r}; the forms are: {listed}", file=sys.stderr)
+        return 2
     if knowledge.hubs.get(hub_id) is None:
         ids = [h.id for h in knowledge.hubs.hubs]
         close = difflib.get_close_matches(hub_id, ids, n=3)
@@ -119,17 +132,18 @@ async def _export(settings: Settings, hub_id: str, fmt: str, since: dt.date | No
         return 2
     store = await open_store(settings)
     try:
-        apps = await store.applications(hub_id=hub_id, since=since)
+        apps = await store.applications(hub_id=hub_id, since=since, form=flow.id)
     finally:
         await store.close()
-    flow = knowledge.flows[EOI_FLOW]
     out = applications_json(apps, flow) + "\n" if fmt == "json" else applications_csv(apps, flow)
     sys.stdout.write(out)
     sys.stdout.flush()
-    print(f"{len(apps)} application(s) for {hub_id}", file=sys.stderr)
+    print(f"{len(apps)} {flow.title} application(s) for {hub_id}", file=sys.stderr)
     return 0
 
 
 def export_command(args: argparse.Namespace, settings: Settings) -> int:
     """Print a hub's submitted applications (CSV or JSON, columns in form order)."""
-    return asyncio.run(_export(settings, args.hub, args.format, args.since))
+    return asyncio.run(
+        _export(settings, args.hub, args.format, args.since, getattr(args, "form", None))
+    )

@@ -1,9 +1,10 @@
 """Turning a submitted application into the email its Maths Hub receives.
 
-To: the hub.  Cc: head teacher, head of department, teacher 1 and teacher 2 (each once,
-in that order), copied in as the form asks, in confirmation of their electronic
-signatures.  Reply-To: the head of department.  A text and an HTML part in the form's
-own sections and order, and two attachments: ``application.json`` and
+Who receives it is the form's to say, in its flow's ``submission`` block: To: the hub
+its ``hub`` field names; Cc: each person of ``cc`` (for the Work Group form the head teacher, head
+of department and both teachers, each once, in that order, in confirmation of their
+electronic signatures); Reply-To: the ``reply_to`` person.  A text and an HTML part in
+the form's own sections and order, and two attachments: ``application.json`` and
 ``application.csv``.
 
 The Message-ID is derived from the application (not random), so the same application
@@ -20,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -27,19 +29,17 @@ from email.utils import format_datetime, parseaddr
 
 from bot.exceptions import ConfigError
 from bot.export import application_record, applications_csv
+from bot.flows.model import Flow, Submission
 from bot.flows.validators import academic_year
 from bot.knowledge.base import Knowledge
-from bot.mail.body import SIGNATORIES, form_sections, render_html, render_text
+from bot.mail.body import form_sections, render_html, render_text
 from bot.mail.headers import address, domain_of, header_text
 from bot.store.base import OutgoingMail, SubmittedApplication
 
 logger = logging.getLogger(__name__)
 
-FLOW_ID = "eoi"
-PROGRAMME = "Secondary Teaching for Mastery Work Group"
-HOD_EMAIL = "hod_email"
 NAME_CHARS = 80
-# The only applicant text in the subject is the school name, and only this much of it.
+# Applicant text in the subject (the form's template names which) is cut to this much.
 SUBJECT_SCHOOL_CHARS = 60
 
 
@@ -63,7 +63,7 @@ def message_id(app: SubmittedApplication, domain: str) -> str:
     seed = f"{app.reference}|{app.submitted_at.isoformat()}|{app.user_id}|{app.hub_id}"
     digest = hashlib.sha256(seed.encode("utf-8")).hexdigest()[:20]
     local = "".join(c for c in app.reference if c.isascii() and (c.isalnum() or c in "-_"))
-    return f"<{local or 'eoi'}.{digest}@{domain}>"
+    return f"<{local or 'application'}.{digest}@{domain}>"
 
 
 class Composer:
@@ -76,12 +76,20 @@ class Composer:
 
     def __init__(self, knowledge: Knowledge, *, mail_from: str, hold_placeholders: bool) -> None:
         self.knowledge = knowledge
-        self.flow = knowledge.flows[FLOW_ID]
         self.from_name, self.from_address = parse_mail_from(mail_from)
         self.domain = domain_of(self.from_address)
         self.hold_placeholders = hold_placeholders
 
+    def _form(self, app: SubmittedApplication) -> tuple[Flow, Submission]:
+        flow = self.knowledge.flows.get(app.form)
+        if flow is None or flow.submission is None:
+            # The store only holds applications submitted with a form; a form removed
+            # from flows/ since is an operator's error, reported rather than guessed at.
+            raise ConfigError(f"{app.reference}: no form {app.form!r} with a submission in flows/")
+        return flow, flow.submission
+
     def __call__(self, app: SubmittedApplication) -> OutgoingMail:
+        flow, submission = self._form(app)
         hub = self.knowledge.hubs.get(app.hub_id)
         hub_name = header_text(hub.name if hub else app.hub_id, NAME_CHARS) or "Maths Hub"
         hub_address = address(hub.email) if hub else None
@@ -103,23 +111,28 @@ class Composer:
         if hub_address is not None:
             msg["To"] = _mailbox(hub_name, hub_address)
             recipients.append(hub_address)
-        copied = self._copied(app, {a.lower() for a in recipients})
+        copied = self._copied(app, submission, {a.lower() for a in recipients})
         if copied:
             msg["Cc"] = [_mailbox(name, addr) for name, addr in copied]
             recipients += [addr for _, addr in copied]
-        if (hod := address(app.answers.get(HOD_EMAIL, ""))) is not None:
-            msg["Reply-To"] = _mailbox(app.answers.get("hod_name", ""), hod)
+        reply_to = submission.reply_to
+        if (
+            reply_to is not None
+            and (replies := address(app.answers.get(reply_to.email, ""))) is not None
+        ):
+            msg["Reply-To"] = _mailbox(app.answers.get(reply_to.name, ""), replies)
         msg["Date"] = format_datetime(app.submitted_at)
         msg["Message-ID"] = message_id(app, self.domain)
-        msg["X-EOI-Reference"] = header_text(app.reference, 40)
+        msg["X-Application-Reference"] = header_text(app.reference, 40)
+        msg["X-Application-Form"] = header_text(flow.id, 40)
         msg["X-Maths-Hub"] = header_text(app.hub_id, 60)
 
         # The year the applicant confirmed the commitments for, as the form showed it.
         year = app.answers.get("academic_year") or academic_year(app.submitted_at.date())
-        document = form_sections(self.flow, app, hub_name=hub_name, academic_year=year)
+        document = form_sections(flow, app, hub_name=hub_name, academic_year=year)
         msg.set_content(render_text(document), cte="quoted-printable")
         msg.add_alternative(render_html(document), subtype="html", cte="quoted-printable")
-        record = application_record(app, self.flow)
+        record = application_record(app, flow)
         msg.add_attachment(
             json.dumps(record, ensure_ascii=False, indent=2).encode("utf-8"),
             maintype="application",
@@ -127,7 +140,7 @@ class Composer:
             filename="application.json",
         )
         msg.add_attachment(
-            applications_csv([app], self.flow).encode("utf-8"),
+            applications_csv([app], flow).encode("utf-8"),
             maintype="text",
             subtype="csv",
             filename="application.csv",
@@ -144,20 +157,34 @@ class Composer:
         )
 
     def subject(self, app: SubmittedApplication) -> str:
-        school = header_text(app.answers.get("school_name", ""), SUBJECT_SCHOOL_CHARS) or "a school"
-        reference = header_text(app.reference, 40)
-        return f"{PROGRAMME} Expression of Interest: {school} ({reference})"
+        """The form's subject template, every value cleaned for a header."""
+        _flow, submission = self._form(app)
+        values = {
+            name: header_text(value, SUBJECT_SCHOOL_CHARS) for name, value in app.answers.items()
+        }
+        values["reference"] = header_text(app.reference, 40)
+        if not values.get(submission.title):
+            values[submission.title] = "a school"
 
-    def _copied(self, app: SubmittedApplication, seen: set[str]) -> list[tuple[str, str]]:
+        def fill(match: re.Match[str]) -> str:
+            return values.get(match.group(1), "")
+
+        return header_text(re.sub(r"\{([a-z_]+)\}", fill, submission.subject), 250)
+
+    def _copied(
+        self, app: SubmittedApplication, submission: Submission, seen: set[str]
+    ) -> list[tuple[str, str]]:
         copied: list[tuple[str, str]] = []
-        for _role, name_field, mail_field in SIGNATORIES:
-            addr = address(app.answers.get(mail_field, ""))
+        for person in submission.cc:
+            addr = address(app.answers.get(person.email, ""))
             if addr is None:
-                if app.answers.get(mail_field):
-                    logger.warning("left an unusable %s out of %s's Cc", mail_field, app.reference)
+                if app.answers.get(person.email):
+                    logger.warning(
+                        "left an unusable %s out of %s's Cc", person.email, app.reference
+                    )
                 continue
             if addr.lower() in seen:
                 continue
             seen.add(addr.lower())
-            copied.append((app.answers.get(name_field, ""), addr))
+            copied.append((app.answers.get(person.name, ""), addr))
         return copied

@@ -103,6 +103,7 @@ class SubmittedApplication:
     # What the server said per recipient, and the last error, for an honest /status.
     delivery_results: tuple[RecipientResult, ...] = ()
     delivery_error: str | None = None
+    form: str = ""  # the id of the flow (flows/*.yaml) it was submitted with
 
 
 Admit = Callable[[str, dict[str, str], list[SubmittedApplication], dt.datetime], None]
@@ -120,6 +121,9 @@ class Submission:
     # Called inside the storing transaction with (user id, answers, the applications of
     # the last 24 hours, now); raises SubmissionRefused to store nothing (bot.limits).
     admit: Admit | None = None
+    form: str = ""
+    # References are numbered per form and year: EOI-2026-0001, SMP-2026-0001.
+    reference_prefix: str = "APP"
 
 
 @dataclass(frozen=True)
@@ -170,8 +174,8 @@ def utcnow() -> dt.datetime:
     return SYSTEM_CLOCK.now().replace(microsecond=0)
 
 
-def make_reference(year: int, sequence: int) -> str:
-    return f"EOI-{year}-{sequence:04d}"
+def make_reference(prefix: str, year: int, sequence: int) -> str:
+    return f"{prefix}-{year}-{sequence:04d}"
 
 
 class Store(abc.ABC):
@@ -214,6 +218,7 @@ class Store(abc.ABC):
         user_id: str | None = None,
         hub_id: str | None = None,
         since: dt.date | None = None,
+        form: str | None = None,
     ) -> list[SubmittedApplication]:
         """Submitted applications, oldest first."""
 

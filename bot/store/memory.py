@@ -64,13 +64,18 @@ class MemoryStore(Store):
             if submission.admit is not None:
                 recent = [a for a in self.applications_ if a.submitted_at >= now - RECENT_WINDOW]
                 submission.admit(user_id, dict(submission.answers), recent, now)
-            sequence = 1 + sum(1 for a in self.applications_ if a.submitted_at.year == now.year)
+            sequence = 1 + sum(
+                1
+                for a in self.applications_
+                if a.submitted_at.year == now.year and a.form == submission.form
+            )
             stored = SubmittedApplication(
-                make_reference(now.year, sequence),
+                make_reference(submission.reference_prefix, now.year, sequence),
                 user_id,
                 submission.hub_id,
                 now,
                 dict(submission.answers),
+                form=submission.form,
             )
             mail = submission.compose(stored)  # may raise: nothing is written then
             if mail is not None:
@@ -125,7 +130,12 @@ class MemoryStore(Store):
         return entries[-limit:] if limit > 0 else []
 
     async def applications(
-        self, *, user_id: str | None = None, hub_id: str | None = None, since: dt.date | None = None
+        self,
+        *,
+        user_id: str | None = None,
+        hub_id: str | None = None,
+        since: dt.date | None = None,
+        form: str | None = None,
     ) -> list[SubmittedApplication]:
         mail = {m.reference: m for m in self.mail}
         return [
@@ -139,6 +149,7 @@ class MemoryStore(Store):
             if (user_id is None or a.user_id == user_id)
             and (hub_id is None or a.hub_id == hub_id)
             and (since is None or a.submitted_at.date() >= since)
+            and (form is None or a.form == form)
         ]
 
     async def record_unanswered(
@@ -261,15 +272,24 @@ class MemoryStore(Store):
 
     async def stats(self, *, hub_id: str | None = None) -> dict[str, int]:
         apps = [a for a in self.applications_ if hub_id is None or a.hub_id == hub_id]
+        drafts: dict[str, int] = {}
+        if hub_id is None:
+            for state, _ in self.sessions.values():
+                for flow_id in Session.from_json(state).flows:
+                    drafts[flow_id] = drafts.get(flow_id, 0) + 1
         out = (
             {}
             if hub_id is not None
             else {
                 "users": len(self.sessions),
-                "drafts": sum(1 for s, _ in self.sessions.values() if '"eoi":{' in s),
+                "drafts": sum(1 for s, _ in self.sessions.values() if Session.from_json(s).flows),
             }
         )
         out["applications"] = len(apps)
+        for form in sorted({a.form for a in apps}):
+            out[f"applications_{form}"] = sum(1 for a in apps if a.form == form)
+        for flow_id in sorted(drafts):
+            out[f"drafts_{flow_id}"] = drafts[flow_id]
         out["unanswered"] = len(await self.unanswered(len(self.questions), hub_id=hub_id))
         references = {a.reference for a in apps}
         for status in (PENDING, SENT, HELD, FAILED):

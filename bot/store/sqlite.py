@@ -8,6 +8,10 @@ Long reads (exports, the outbox listing, staff statistics) run on a second, read
 connection: in WAL mode it reads the last committed state without taking the write lock
 the people chatting need, so no one's message waits behind staff work.  Every query on a
 request path uses an index (tests/test_store_plans.py checks each one's query plan).
+
+The schema is versioned with ``PRAGMA user_version``: :data:`MIGRATIONS` upgrades a
+database made by an earlier release in place, one version at a time, each step in its
+own transaction, when the store opens it.
 """
 
 from __future__ import annotations
@@ -143,7 +147,34 @@ CREATE INDEX IF NOT EXISTS outbox_created ON outbox (created_at);
     "CREATE INDEX IF NOT EXISTS sessions_updated ON sessions (updated_at);\n"
     "CREATE INDEX IF NOT EXISTS unanswered_asked ON unanswered (asked_at);\n"
     "CREATE INDEX IF NOT EXISTS transcript_at ON transcript (at);",
+    # 5: applications carry their form id, and references are numbered per form and
+    # year.  Every application before forms were data was submitted with the form its
+    # reference prefix names (EOI-2026-0001 -> eoi).  SQLite cannot change a UNIQUE
+    # constraint in place, so the table is rebuilt (and its indexes with it).
+    """
+CREATE TABLE applications_v5 (
+    reference TEXT PRIMARY KEY,
+    form TEXT NOT NULL,
+    year INTEGER NOT NULL,
+    sequence INTEGER NOT NULL,
+    user_id TEXT NOT NULL,
+    hub_id TEXT NOT NULL,
+    submitted_at TEXT NOT NULL,
+    answers TEXT NOT NULL,
+    UNIQUE (form, year, sequence)
+);
+INSERT INTO applications_v5
+    SELECT reference, lower(substr(reference, 1, instr(reference, '-') - 1)), year, sequence,
+           user_id, hub_id, submitted_at, answers
+    FROM applications;
+DROP TABLE applications;
+ALTER TABLE applications_v5 RENAME TO applications;
+CREATE INDEX IF NOT EXISTS applications_hub ON applications (hub_id, submitted_at);
+CREATE INDEX IF NOT EXISTS applications_user ON applications (user_id);
+CREATE INDEX IF NOT EXISTS applications_submitted ON applications (submitted_at);
+""",
 )
+SCHEMA_VERSION = len(MIGRATIONS)
 
 
 def _results_json(results: tuple[RecipientResult, ...]) -> str | None:
@@ -229,6 +260,12 @@ def _time(value: str | None) -> dt.datetime | None:
 async def _migrate(connection: aiosqlite.Connection) -> None:
     rows = await connection.execute_fetchall("PRAGMA user_version")
     version = int(next(iter(rows))[0])
+    if version > len(MIGRATIONS):
+        await connection.close()
+        raise StoreError(
+            f"the database has schema version {version}, newer than this release "
+            f"understands ({len(MIGRATIONS)}); run the newer release"
+        )
     for target in range(version + 1, len(MIGRATIONS) + 1):
         try:
             await connection.executescript(
@@ -466,21 +503,24 @@ class SqliteStore(Store):
             ]
             submission.admit(user_id, dict(submission.answers), recent, now)
         row = await self._one_in_transaction(
-            "SELECT COALESCE(MAX(sequence), 0) FROM applications WHERE year = ?", (now.year,)
+            "SELECT COALESCE(MAX(sequence), 0) FROM applications WHERE form = ? AND year = ?",
+            (submission.form, now.year),
         )
         sequence = max(int(row[0]), self._floor.get(now.year, 0)) + 1
         application = SubmittedApplication(
-            reference=make_reference(now.year, sequence),
+            reference=make_reference(submission.reference_prefix, now.year, sequence),
             user_id=user_id,
             hub_id=submission.hub_id,
             submitted_at=now,
             answers=dict(submission.answers),
+            form=submission.form,
         )
         await self._db.execute(
-            "INSERT INTO applications (reference, year, sequence, user_id, hub_id, submitted_at, answers)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO applications (reference, form, year, sequence, user_id, hub_id,"
+            " submitted_at, answers) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 application.reference,
+                submission.form,
                 now.year,
                 sequence,
                 user_id,
@@ -558,8 +598,12 @@ class SqliteStore(Store):
         user_id: str | None = None,
         hub_id: str | None = None,
         since: dt.date | None = None,
+        form: str | None = None,
     ) -> list[SubmittedApplication]:
         clauses, params = [], []
+        if form is not None:
+            clauses.append("a.form = ?")
+            params.append(form)
         if user_id is not None:
             clauses.append("a.user_id = ?")
             params.append(user_id)
@@ -574,7 +618,7 @@ class SqliteStore(Store):
         read = self._all if user_id is not None else self._read_all
         rows = await read(
             "SELECT a.reference, a.user_id, a.hub_id, a.submitted_at, a.answers, "
-            "o.status, o.results, o.last_error "
+            "o.status, o.results, o.last_error, a.form "
             "FROM applications a LEFT JOIN outbox o ON o.id = "
             "(SELECT MAX(id) FROM outbox WHERE reference = a.reference) "
             f"{where} ORDER BY a.submitted_at, a.year, a.sequence",
@@ -590,6 +634,7 @@ class SqliteStore(Store):
                 delivery=r[5],
                 delivery_results=_results(r[6]),
                 delivery_error=r[7],
+                form=r[8],
             )
             for r in rows
         ]
@@ -770,7 +815,11 @@ class SqliteStore(Store):
         if hub_id is None:
             queries: tuple[tuple[str, str, tuple[Any, ...]], ...] = (
                 ("users", "SELECT COUNT(*) FROM sessions", ()),
-                ("drafts", "SELECT COUNT(*) FROM sessions WHERE state LIKE '%\"eoi\":{%'", ()),
+                (
+                    "drafts",
+                    "SELECT COUNT(*) FROM sessions WHERE json_extract(state, '$.flows') != '{}'",
+                    (),
+                ),
                 ("applications", "SELECT COUNT(*) FROM applications", ()),
                 ("unanswered", "SELECT COUNT(*) FROM unanswered", ()),
             )
@@ -782,6 +831,17 @@ class SqliteStore(Store):
         for name, sql, params in queries:
             [row] = await self._read_all(sql, params)
             out[name] = int(row[0])
+        where, args = ("WHERE hub_id = ?", (hub_id,)) if hub_id is not None else ("", ())
+        for form, count in await self._read_all(
+            f"SELECT form, COUNT(*) FROM applications {where} GROUP BY form ORDER BY form", args
+        ):
+            out[f"applications_{form}"] = int(count)
+        if hub_id is None:
+            for flow_id, count in await self._read_all(
+                "SELECT f.key, COUNT(*) FROM sessions s, json_each(s.state, '$.flows') f "
+                "GROUP BY f.key ORDER BY f.key"
+            ):
+                out[f"drafts_{flow_id}"] = int(count)
         for status in (PENDING, SENT, HELD, FAILED):
             if hub_id is None:
                 sql, params = "SELECT COUNT(*) FROM outbox WHERE status = ?", (status,)

@@ -14,11 +14,10 @@ import io
 from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes, filters
 
-from bot.assistant import EOI
 from bot.channels.telegram.handlers import update_key, user_key
 from bot.channels.telegram.render import escape, say
 from bot.channels.telegram.runtime import services_of
-from bot.export import applications_csv
+from bot.export import applications_csv, by_form
 
 STAFF_COMMANDS = ("export", "unanswered", "stats")
 
@@ -109,11 +108,13 @@ async def _export(
     if not apps:
         await say(context, chat_id, f"No applications submitted yet for {scope}.")
         return
-    data = applications_csv(apps, services.knowledge.flows[EOI]).encode("utf-8-sig")
-    name = f"applications-{hub_id or 'all'}-{rt.settings.today():%Y-%m-%d}.csv"
-    await context.bot.send_document(
-        chat_id,
-        document=io.BytesIO(data),
-        filename=name,
-        caption=escape(f"{len(apps)} application(s) for {scope}."),
-    )
+    # One file per form: each form has its own columns.
+    for flow, form_apps in by_form(apps, services.knowledge.flows):
+        data = applications_csv(form_apps, flow).encode("utf-8-sig")
+        name = f"applications-{flow.id}-{hub_id or 'all'}-{rt.settings.today():%Y-%m-%d}.csv"
+        await context.bot.send_document(
+            chat_id,
+            document=io.BytesIO(data),
+            filename=name,
+            caption=escape(f"{len(form_apps)} {flow.title} application(s) for {scope}."),
+        )
