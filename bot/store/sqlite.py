@@ -275,6 +275,12 @@ async def _migrate(connection: aiosqlite.Connection) -> None:
             if connection.in_transaction:
                 await connection.execute("ROLLBACK")
             raise
+    if version < len(MIGRATIONS):
+        # A rebuilt table leaves free pages behind; give them back, so the file's size
+        # (and a full disk) behaves as it would for a database made at this version.
+        rows = await connection.execute_fetchall("PRAGMA freelist_count")
+        if int(next(iter(rows))[0]):
+            await connection.execute("VACUUM")
 
 
 @_store_errors
