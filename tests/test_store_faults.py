@@ -114,8 +114,12 @@ def test_a_damaged_table_page_stops_the_start_with_one_line(
     db = Path(bot_env["BOT_DATA_DIR"]) / "assistant.sqlite3"
     make_database(db)
     page = 4096
+    # Damage the outbox's pages, wherever the schema's history has put them.
+    with sqlite3.connect(db) as reading:
+        [(root,)] = reading.execute("SELECT rootpage FROM sqlite_master WHERE name = 'outbox'")
+    reading.close()
     with open(db, "r+b") as handle:
-        handle.seek(page * 8)
+        handle.seek(page * (root - 1))
         handle.write(os.urandom(page * 4))
     proc = run_quick(bot_env, "chat", "--jsonl", stdin="hello\n")
     assert_one_line_failure(proc, "the database", "malformed")
