@@ -1,7 +1,7 @@
 """The schema migration, on databases made exactly as earlier releases made them.
 
-``tests/fixtures/schema_v4.sql`` is the schema of the release before forms were data
-(PRAGMA user_version 4), dumped from a database it made; ``schema_v1.sql`` the first
+``tests/fixtures/schema_before_forms.sql`` is the schema of the release before forms
+were data (its PRAGMA user_version is in the file), dumped from a database it made; ``schema_v1.sql`` the first
 release's (before schema versions, user_version 0).  The rows below are written as those
 stores wrote them.  Opening the file with today's store must upgrade it in place:
 nothing lost, the form id filled in, numbering carrying on per form.
@@ -21,7 +21,7 @@ from bot.store.base import OutgoingMail, Submission, SubmittedApplication, utcno
 from bot.store.sqlite import SCHEMA_VERSION, SqliteStore
 
 FIXTURES = Path(__file__).parent / "fixtures"
-RELEASES = [("schema_v4.sql", 4), ("schema_v1.sql", 0)]
+RELEASES = [("schema_before_forms.sql", 6), ("schema_v1.sql", 0)]
 
 
 def _old_database(path: Path, fixture: str, version: int) -> None:
@@ -32,13 +32,14 @@ def _old_database(path: Path, fixture: str, version: int) -> None:
         active="eoi", flows={"eoi": FlowState("eoi", "school_urn", {"school_name": "X"})}
     )
     db.execute(
-        "INSERT INTO sessions VALUES (?, ?, ?)",
+        "INSERT INTO sessions (user_id, state, updated_at) VALUES (?, ?, ?)",
         ("draft-user", draft.to_json(), f"{year}-11-01T10:00:00+00:00"),
     )
     for n in (1, 2):
         reference = f"EOI-{year}-{n:04d}"
         db.execute(
-            "INSERT INTO applications VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO applications (reference, year, sequence, user_id, hub_id, submitted_at,"
+            " answers) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (reference, year, n, f"user{n}", "enigma", f"{year}-11-0{n}T10:00:00+00:00",
              json.dumps({"school_name": f"School {n}"})),
         )  # fmt: skip

@@ -147,7 +147,7 @@ CREATE INDEX IF NOT EXISTS outbox_created ON outbox (created_at);
     "CREATE INDEX IF NOT EXISTS sessions_updated ON sessions (updated_at);\n"
     "CREATE INDEX IF NOT EXISTS unanswered_asked ON unanswered (asked_at);\n"
     "CREATE INDEX IF NOT EXISTS transcript_at ON transcript (at);",
-    # 5: applications carry their form id, and references are numbered per form and
+    # 7: applications carry their form id, and references are numbered per form and
     # year.  Every application before forms were data was submitted with the form its
     # reference prefix names (EOI-2026-0001 -> eoi).  SQLite cannot change a UNIQUE
     # constraint in place, so the table is rebuilt (and its indexes with it).
@@ -235,17 +235,19 @@ def _store_errors(cls: type[SqliteStore]) -> type[SqliteStore]:
     return cls
 
 
-def _read_floor(path: Path) -> dict[int, int]:
+def _read_floor(path: Path) -> dict[str, int]:
+    """The last reference handed out per ``PREFIX-YEAR`` (a bare ``YEAR`` key, written
+    before forms were data, holds for every form)."""
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
-        return {int(year): int(last) for year, last in raw.items()}
+        return {str(key): int(last) for key, last in raw.items()}
     except (OSError, ValueError, AttributeError, TypeError):
         return {}
 
 
-def _write_floor(path: Path, floor: dict[int, int]) -> None:
+def _write_floor(path: Path, floor: dict[str, int]) -> None:
     partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    partial.write_text(json.dumps({str(y): n for y, n in sorted(floor.items())}), encoding="utf-8")
+    partial.write_text(json.dumps(dict(sorted(floor.items()))), encoding="utf-8")
     os.replace(partial, path)
 
 
@@ -314,7 +316,7 @@ class SqliteStore(Store):
         # so a reset database (moved away, restored from an old backup) never hands out a
         # reference a hub has already seen.
         self._references = path.with_suffix(".references")
-        self._floor: dict[int, int] = _read_floor(self._references)
+        self._floor: dict[str, int] = _read_floor(self._references)
 
     @classmethod
     async def open(cls, path: Path, clock: Clock = SYSTEM_CLOCK) -> SqliteStore:
@@ -355,11 +357,15 @@ class SqliteStore(Store):
         finally:
             await self._db.close()
 
+    def _floor_of(self, prefix: str, year: int) -> int:
+        return max(self._floor.get(f"{prefix}-{year}", 0), self._floor.get(str(year), 0))
+
     async def _remember_reference(self, year: int, reference: str) -> None:
-        sequence = int(reference.rsplit("-", 1)[1])
-        if sequence <= self._floor.get(year, 0):
+        series, _, number = reference.rpartition("-")
+        sequence = int(number)
+        if sequence <= self._floor.get(series, 0):
             return
-        self._floor[year] = sequence
+        self._floor[series] = sequence
         try:
             await asyncio.to_thread(_write_floor, self._references, self._floor)
         except OSError as exc:  # the database is the truth; this only guards a reset
@@ -512,7 +518,7 @@ class SqliteStore(Store):
             "SELECT COALESCE(MAX(sequence), 0) FROM applications WHERE form = ? AND year = ?",
             (submission.form, now.year),
         )
-        sequence = max(int(row[0]), self._floor.get(now.year, 0)) + 1
+        sequence = max(int(row[0]), self._floor_of(submission.reference_prefix, now.year)) + 1
         application = SubmittedApplication(
             reference=make_reference(submission.reference_prefix, now.year, sequence),
             user_id=user_id,
