@@ -192,7 +192,7 @@ class FlowEngine:
             return "Choose one of the hubs below, or type another town, postcode or hub name."
         step = self.flows[state.flow].step(state.step or "")
         if self._candidates(state, step):
-            address = state.answers.get(str(step.params.get("from", "school_address")), "")
+            address = state.answers.get(str(step.params.get("from", "")), "")
             if (search := self.finder.find(address)).status == "ambiguous":
                 # "High Street, Newport": never a silent pick between two Newports.
                 return describe_choices(search) + (
