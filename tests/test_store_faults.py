@@ -114,13 +114,19 @@ def test_a_damaged_table_page_stops_the_start_with_one_line(
     db = Path(bot_env["BOT_DATA_DIR"]) / "assistant.sqlite3"
     make_database(db)
     page = 4096
-    # Damage the outbox's pages, wherever the schema's history has put them.
-    with sqlite3.connect(db) as reading:
-        [(root,)] = reading.execute("SELECT rootpage FROM sqlite_master WHERE name = 'outbox'")
+    # Damage the outbox's pages (table, indexes, sequence), wherever the schema's history
+    # has put them.
+    damaged = ("outbox", "sqlite_autoindex_outbox_1", "sqlite_sequence", "outbox_due")
+    reading = sqlite3.connect(db)
+    roots = [
+        reading.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (name,)).fetchone()[0]
+        for name in damaged
+    ]
     reading.close()
     with open(db, "r+b") as handle:
-        handle.seek(page * (root - 1))
-        handle.write(os.urandom(page * 4))
+        for root in roots:
+            handle.seek(page * (root - 1))
+            handle.write(os.urandom(page))
     proc = run_quick(bot_env, "chat", "--jsonl", stdin="hello\n")
     assert_one_line_failure(proc, "the database", "malformed")
 
