@@ -6,6 +6,7 @@ applications (the caller groups them with :func:`by_form`).
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -63,12 +64,35 @@ def _safe_cell(value: str) -> str:
     )
 
 
+def _csv_row(app: SubmittedApplication, fields: Sequence[str]) -> list[str]:
+    # The cells of application_record, in its order, without building the dict.
+    values = [app.reference, app.submitted_at.isoformat(), app.hub_id]
+    values += [app.answers.get(name, "") for name in fields]
+    return [_safe_cell(v) for v in values]
+
+
 def applications_csv(apps: Sequence[SubmittedApplication], flow: Flow) -> str:
+    fields = form_fields(flow)  # once, not once a row: an export of 10,000 spent a third here
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([*META_COLUMNS, *form_fields(flow)])
-    for app in apps:
-        writer.writerow([_safe_cell(v) for v in application_record(app, flow).values()])
+    writer.writerow([*META_COLUMNS, *fields])
+    writer.writerows(_csv_row(app, fields) for app in apps)
+    return out.getvalue()
+
+
+async def applications_csv_yielding(
+    apps: Sequence[SubmittedApplication], flow: Flow, chunk: int = 50
+) -> str:
+    """The same CSV, yielding to the event loop every ``chunk`` rows, for a bot: a staff
+    export of thousands of applications must not hold up everyone else's messages."""
+    fields = form_fields(flow)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([*META_COLUMNS, *fields])
+    for start in range(0, len(apps), chunk):
+        if start:
+            await asyncio.sleep(0)
+        writer.writerows(_csv_row(app, fields) for app in apps[start : start + chunk])
     return out.getvalue()
 
 

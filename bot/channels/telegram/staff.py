@@ -17,7 +17,7 @@ from telegram.ext import BaseHandler, CommandHandler, ContextTypes, filters
 from bot.channels.telegram.handlers import update_key, user_key
 from bot.channels.telegram.render import escape, say
 from bot.channels.telegram.runtime import services_of
-from bot.export import applications_csv, by_form
+from bot.export import applications_csv_yielding, by_form
 
 STAFF_COMMANDS = ("export", "unanswered", "stats")
 
@@ -110,7 +110,7 @@ async def _export(
         return
     # One file per form: each form has its own columns.
     for flow, form_apps in by_form(apps, services.knowledge.flows):
-        data = applications_csv(form_apps, flow).encode("utf-8-sig")
+        data = (await applications_csv_yielding(form_apps, flow)).encode("utf-8-sig")
         name = f"applications-{flow.id}-{hub_id or 'all'}-{rt.settings.today():%Y-%m-%d}.csv"
         await context.bot.send_document(
             chat_id,
