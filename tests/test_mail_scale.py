@@ -149,3 +149,94 @@ async def _reopened_stats(tmp_path: Path) -> dict[str, int]:
         return await store.stats()
     finally:
         await store.close()
+
+
+# -- bodies at rest ------------------------------------------------------------------------------
+
+
+def _big_mail(app: SubmittedApplication) -> OutgoingMail:
+    """About the size and shape of a real application email."""
+    head = (
+        f"From: a@b.example\r\nTo: hub@c.example\r\nMessage-ID: <{app.reference}@test>\r\n"
+        f"Subject: Expression of Interest {app.reference}\r\nMIME-Version: 1.0\r\n\r\n"
+    )
+    body = "".join(
+        f"<tr><th>Question {n}</th><td>{app.answers.get('school_name', '')} answer {n}</td></tr>\r\n"
+        for n in range(200)
+    )
+    return OutgoingMail(
+        f"<{app.reference}@test>", "a@b.example", ("hub@c.example",), (head + body).encode()
+    )
+
+
+async def test_bodies_are_compressed_at_rest_and_read_back_exactly(tmp_path: Path) -> None:
+    import sqlite3
+
+    store = await SqliteStore.open(tmp_path / "db.sqlite3")
+    try:
+        originals = {}
+        for n in range(20):
+            app = await store.commit(
+                f"u{n}",
+                Session(),
+                submission=Submission("enigma", {"school_name": f"School {n}"}, _big_mail),
+            )
+            assert app is not None
+            originals[app.reference] = _big_mail(app).data
+        entries = await store.outbox()
+        assert {e.reference: e.data for e in entries} == originals
+    finally:
+        await store.close()
+    with sqlite3.connect(tmp_path / "db.sqlite3") as raw:
+        sizes = [len(r[0]) for r in raw.execute("SELECT data FROM outbox ORDER BY id")]
+    size = len(next(iter(originals.values())))
+    # The first waits for the dictionary; every later one is a small fraction of its size.
+    assert sizes[0] == size and max(sizes[1:]) < size / 10, (size, sizes)
+    # Another process (a fresh store) reads them too.
+    reopened = await SqliteStore.open(tmp_path / "db.sqlite3")
+    try:
+        assert [e.data for e in await reopened.due_mail(_far(), 100)] == list(originals.values())
+    finally:
+        await reopened.close()
+
+
+async def test_a_sent_body_is_compacted_after_the_stated_time_keeping_headers_and_results(
+    smtp: tuple[Counting, int], tmp_path: Path
+) -> None:
+    import datetime as dt
+
+    from bot.store.base import SENT_BODY_RETENTION, utcnow
+
+    _, port = smtp
+    store = await SqliteStore.open(tmp_path / "db.sqlite3")
+    try:
+        for n in range(3):
+            await store.commit(f"u{n}", Session(), submission=Submission("enigma", {}, _big_mail))
+        sender = OutboxSender(store, SmtpTransport(SmtpSettings(host="127.0.0.1", port=port)))
+        assert (await sender.deliver()).sent == 3
+        before = await store.outbox()
+        assert await store.purge(utcnow() + SENT_BODY_RETENTION - dt.timedelta(days=1)) == 0
+        assert [e.data for e in await store.outbox()] == [e.data for e in before]
+        assert await store.purge(utcnow() + SENT_BODY_RETENTION + dt.timedelta(days=1)) == 0
+        after = await store.outbox()
+        await store.purge(utcnow() + SENT_BODY_RETENTION + dt.timedelta(days=2))  # idempotent
+        again = await store.outbox()
+    finally:
+        await store.close()
+    for old, new, last in zip(before, after, again, strict=True):
+        head = old.data.split(b"\r\n\r\n")[0]
+        assert new.data.startswith(head + b"\r\n\r\n[The body of this message was removed 30 days")
+        assert len(new.data) < len(old.data) / 4 and last.data == new.data
+        assert (new.message_id, new.recipients, new.results, new.status) == (
+            old.message_id,
+            old.recipients,
+            old.results,
+            "sent",
+        )
+        assert new.results and new.results[0].outcome == "accepted"
+
+
+def _far() -> Any:
+    import datetime as dt
+
+    return dt.datetime(9999, 1, 1, tzinfo=dt.UTC)

@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.clock import SYSTEM_CLOCK, Clock
 from bot.session import Session
+from bot.store._mailpack import COMPACTED_TAIL, compact
 from bot.store.base import (
     APPLICATION_RETENTION,
     DRAFT_RETENTION,
@@ -16,6 +17,7 @@ from bot.store.base import (
     PENDING,
     RECENT_WINDOW,
     SENT,
+    SENT_BODY_RETENTION,
     UNANSWERED_RETENTION,
     OutboxEntry,
     OutgoingMail,
@@ -262,6 +264,17 @@ class MemoryStore(Store):
             for user, entries in self.transcripts.items()
             if (kept := [(e, at) for e, at in entries if at >= now - DRAFT_RETENTION])
         }
+        compacted = {
+            m.id
+            for m in self.mail
+            if m.status == SENT and m.sent_at is not None and m.sent_at < now - SENT_BODY_RETENTION
+        }
+        self.mail = [
+            dataclasses.replace(m, data=compact(m.data, SENT_BODY_RETENTION.days))
+            if m.id in compacted and not m.data.endswith(COMPACTED_TAIL)
+            else m
+            for m in self.mail
+        ]
         return before - self._rows()
 
     def _rows(self) -> int:

@@ -33,6 +33,7 @@ import aiosqlite
 from bot.clock import SYSTEM_CLOCK, Clock
 from bot.exceptions import SessionConflict, StoreError
 from bot.session import Session
+from bot.store import _mailpack
 from bot.store.base import (
     APPLICATION_RETENTION,
     DRAFT_RETENTION,
@@ -41,6 +42,7 @@ from bot.store.base import (
     PENDING,
     RECENT_WINDOW,
     SENT,
+    SENT_BODY_RETENTION,
     UNANSWERED_RETENTION,
     MailStatus,
     OutboxEntry,
@@ -141,7 +143,7 @@ CREATE INDEX IF NOT EXISTS unanswered_user ON unanswered (user_id);
 CREATE INDEX IF NOT EXISTS sessions_answered ON sessions (answered_at);
 CREATE INDEX IF NOT EXISTS outbox_created ON outbox (created_at);
 """,
-    # 4: indexes the request paths need (tests/test_store_plans.py).  Without
+    # 6: indexes the request paths need (tests/test_store_plans.py).  Without
     # outbox_reference every application row in an export or /status scanned the whole
     # outbox: 91 s to export 10,000 applications, under a second with it.
     "CREATE INDEX IF NOT EXISTS outbox_reference ON outbox (reference, id);\n"
@@ -175,6 +177,13 @@ CREATE INDEX IF NOT EXISTS applications_hub ON applications (hub_id, submitted_a
 CREATE INDEX IF NOT EXISTS applications_user ON applications (user_id);
 CREATE INDEX IF NOT EXISTS applications_submitted ON applications (submitted_at);
 """,
+    # 8: message bytes compressed against a dictionary kept here (bot/store/_mailpack.py),
+    # and sent bodies compacted after SENT_BODY_RETENTION; the partial index finds the
+    # sent messages whose bodies are still kept without reading the rest.
+    "CREATE TABLE IF NOT EXISTS mail_dictionary (id INTEGER PRIMARY KEY, data BLOB NOT NULL);\n"
+    "ALTER TABLE outbox ADD COLUMN body_kept INTEGER NOT NULL DEFAULT 1;\n"
+    "CREATE INDEX IF NOT EXISTS outbox_sent_bodies ON outbox (sent_at)"
+    " WHERE status = 'sent' AND body_kept = 1;",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -191,13 +200,14 @@ def _iso(value: dt.datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _mail_columns(mail: OutgoingMail) -> tuple[Any, ...]:
-    """message_id, sender, recipients, data, status, last_error: how an email is stored."""
+def _mail_columns(mail: OutgoingMail, data: bytes) -> tuple[Any, ...]:
+    """message_id, sender, recipients, data, status, last_error: how an email is stored
+    (``data``: its bytes as kept at rest, see bot/store/_mailpack.py)."""
     return (
         mail.message_id,
         mail.sender,
         json.dumps(list(mail.recipients)),
-        mail.data,
+        data,
         HELD if mail.held_reason else PENDING,
         mail.held_reason,
     )
@@ -319,6 +329,9 @@ class SqliteStore(Store):
         # reference a hub has already seen.
         self._references = path.with_suffix(".references")
         self._floor: dict[str, int] = _read_floor(self._references)
+        # Compression dictionaries of outbox bytes by id (bot/store/_mailpack.py).
+        self._dictionaries: dict[int, bytes] = {}
+        self._dictionary_sample: bytes | None = None
 
     @classmethod
     async def open(cls, path: Path, clock: Clock = SYSTEM_CLOCK) -> SqliteStore:
@@ -493,8 +506,14 @@ class SqliteStore(Store):
                 )
                 await self._db.execute("COMMIT")
             except BaseException:
+                self._dictionary_sample = None
                 await self._rollback()
                 raise
+            if self._dictionary_sample is not None:
+                try:
+                    await self._make_dictionary()
+                except sqlite3.Error as exc:  # the submission is stored; compression can wait
+                    logger.warning("could not store the mail dictionary: %s", describe(exc))
             self._cache(user_id, state, version)
             if stored is not None:
                 await self._remember_reference(stored.submitted_at.year, stored.reference)
@@ -556,7 +575,12 @@ class SqliteStore(Store):
         await self._db.execute(
             "INSERT INTO outbox (reference, message_id, sender, recipients, data, status, attempts,"
             " last_error, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?)",
-            (reference, *_mail_columns(mail), now.isoformat(), now.isoformat()),
+            (
+                reference,
+                *_mail_columns(mail, await self._pack(mail.data)),
+                now.isoformat(),
+                now.isoformat(),
+            ),
         )
 
     async def forget(self, user_id: str) -> None:
@@ -697,15 +721,55 @@ class SqliteStore(Store):
         " next_attempt_at, created_at, sent_at, results"
     )
 
-    @staticmethod
-    def _entry(row: Any) -> OutboxEntry:
+    async def _pack(self, data: bytes) -> bytes:
+        """Compressed against the database's dictionary (called with the lock held).
+
+        Until the database has a dictionary the bytes stay as they are, and the first
+        such message becomes the dictionary once its transaction has committed (see
+        :meth:`_make_dictionary`): a dictionary written inside a transaction that then
+        rolled back would leave this process compressing against one nobody can read.
+        """
+        if not self._dictionaries:
+            rows = await self._db.execute_fetchall(
+                "SELECT id, data FROM mail_dictionary ORDER BY id DESC LIMIT 1"
+            )
+            for number, zdict in rows:
+                self._dictionaries[int(number)] = bytes(zdict)
+        if not self._dictionaries:
+            self._dictionary_sample = self._dictionary_sample or data
+            return data
+        newest = max(self._dictionaries)
+        return _mailpack.pack(data, (newest, self._dictionaries[newest]))
+
+    async def _make_dictionary(self) -> None:
+        """With the lock held and no transaction open: store the sample as the dictionary,
+        unless another process has already made one."""
+        sample, self._dictionary_sample = self._dictionary_sample, None
+        if not sample or self._dictionaries:
+            return
+        await self._db.execute(
+            "INSERT INTO mail_dictionary (data) SELECT ? WHERE NOT EXISTS"
+            " (SELECT 1 FROM mail_dictionary)",
+            (sample[-_mailpack.MAX_DICTIONARY :],),
+        )
+
+    async def _load_dictionaries(self, blobs: Any) -> None:
+        """Make sure every dictionary these stored bytes need is in memory (another
+        process may have made one since this store opened)."""
+        wanted = {_mailpack.dictionary_id(bytes(b)) for b in blobs} - {None}
+        missing = wanted - set(self._dictionaries)
+        if missing:
+            for number, zdict in await self._read_all("SELECT id, data FROM mail_dictionary"):
+                self._dictionaries.setdefault(int(number), bytes(zdict))
+
+    def _entry(self, row: Any) -> OutboxEntry:
         return OutboxEntry(
             id=int(row[0]),
             reference=row[1],
             message_id=row[2],
             sender=row[3],
             recipients=tuple(json.loads(row[4])),
-            data=bytes(row[5]),
+            data=_mailpack.unpack(bytes(row[5]), self._dictionaries),
             status=MailStatus(row[6]),
             attempts=int(row[7]),
             last_error=row[8],
@@ -727,6 +791,7 @@ class SqliteStore(Store):
             )
         else:
             rows = await self._read_all(f"SELECT {columns} FROM outbox ORDER BY id")
+        await self._load_dictionaries(r[5] for r in rows)
         return [self._entry(r) for r in rows]
 
     async def due_mail(
@@ -737,6 +802,7 @@ class SqliteStore(Store):
             "(next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY id LIMIT ?",
             (PENDING, after_id, now.isoformat(), limit),
         )
+        await self._load_dictionaries(r[5] for r in rows)
         return [self._entry(r) for r in rows]
 
     async def pending_mail(self) -> tuple[int, dt.datetime | None]:
@@ -784,7 +850,13 @@ class SqliteStore(Store):
             await self._db.execute(
                 "UPDATE outbox SET message_id = ?, sender = ?, recipients = ?, data = ?, status = ?,"
                 " last_error = ?, next_attempt_at = ? WHERE id = ? AND status IN (?, ?)",
-                (*_mail_columns(mail), self._now().isoformat(), entry_id, HELD, FAILED),
+                (
+                    *_mail_columns(mail, await self._pack(mail.data)),
+                    self._now().isoformat(),
+                    entry_id,
+                    HELD,
+                    FAILED,
+                ),
             )
 
     # -- housekeeping ----------------------------------------------------------------------
@@ -824,10 +896,37 @@ class SqliteStore(Store):
                 removed += count
                 if count < self.PURGE_CHUNK:
                     break
+        await self._compact_sent(now - SENT_BODY_RETENTION)
         if removed:
             async with self._lock:
                 await self._checkpoint()
         return removed
+
+    async def _compact_sent(self, cutoff: dt.datetime) -> int:
+        """Sent messages older than ``cutoff`` keep their headers, not their bodies
+        (bot/store/_mailpack.py).  Not counted as removed: the rows stay."""
+        compacted = 0
+        while True:
+            rows = await self._read_all(
+                "SELECT id, data FROM outbox WHERE status = 'sent' AND body_kept = 1"
+                " AND sent_at < ? LIMIT ?",
+                (cutoff.isoformat(), self.PURGE_CHUNK),
+            )
+            await self._load_dictionaries(r[1] for r in rows)
+            days = SENT_BODY_RETENTION.days
+            updates = [
+                (_mailpack.compact(_mailpack.unpack(bytes(data), self._dictionaries), days), id_)
+                for id_, data in rows
+            ]
+            if updates:
+                async with self._lock:
+                    await self._db.executemany(
+                        "UPDATE outbox SET data = ?, body_kept = 0 WHERE id = ? AND status = 'sent'",
+                        updates,
+                    )
+            compacted += len(updates)
+            if len(rows) < self.PURGE_CHUNK:
+                return compacted
 
     async def stats(self, *, hub_id: str | None = None) -> dict[str, int]:
         out: dict[str, int] = {}
