@@ -240,3 +240,49 @@ def _far() -> Any:
     import datetime as dt
 
     return dt.datetime(9999, 1, 1, tzinfo=dt.UTC)
+
+
+# -- composing outside the transaction -----------------------------------------------------------
+
+
+async def test_the_email_is_composed_outside_the_lock_and_matches_its_application(
+    tmp_path: Path,
+) -> None:
+    import asyncio
+    import threading
+
+    store = await SqliteStore.open(tmp_path / "db.sqlite3")
+    calls: list[tuple[str, bool, bool]] = []
+
+    def compose(app: SubmittedApplication) -> OutgoingMail:
+        calls.append(
+            (
+                app.reference,
+                store._lock.locked(),
+                threading.current_thread() is threading.main_thread(),
+            )
+        )
+        return _mail(app)
+
+    try:
+        first = await store.commit("a", Session(), submission=Submission("enigma", {}, compose))
+        assert first is not None
+        assert calls == [(first.reference, False, False)]  # a worker thread, lock free
+        # Two at once: both compose for the same next reference; the one that loses the
+        # race is composed again, inside its transaction, for the reference it really got.
+        calls.clear()
+        stored = await asyncio.gather(
+            *(
+                store.commit(user, Session(), submission=Submission("enigma", {}, compose))
+                for user in ("b", "c")
+            )
+        )
+        entries = {e.reference: e for e in await store.outbox()}
+    finally:
+        await store.close()
+    references = sorted(a.reference for a in stored if a is not None)
+    assert len(references) == 2 and len(calls) == 3
+    assert [c for c in calls if c[1]] == [(references[1], True, True)]
+    for reference in [first.reference, *references]:
+        assert entries[reference].message_id == f"<{reference}@test>"
+        assert f"Subject: {reference}".encode() in entries[reference].data
