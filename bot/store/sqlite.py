@@ -545,7 +545,7 @@ class SqliteStore(Store):
         rows = await self._reader.execute_fetchall(
             "SELECT COALESCE(MAX(sequence), 0) FROM applications WHERE year = ?", (now.year,)
         )
-        sequence = int(next(iter(rows))[0]) + 1
+        sequence = max(int(next(iter(rows))[0]), self._floor.get(now.year, 0)) + 1
         application = SubmittedApplication(
             reference=make_reference(now.year, sequence),
             user_id=user_id,
