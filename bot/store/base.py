@@ -31,7 +31,6 @@ UNANSWERED_RETENTION = dt.timedelta(days=30)  # questions the knowledge base cou
 SENT_BODY_RETENTION = dt.timedelta(days=30)
 
 
-
 class MailStatus(StrEnum):
     """Where an outbox message stands (stored as its value)."""
 

@@ -543,15 +543,18 @@ class SqliteStore(Store):
         if self._reader is None:
             return None
         rows = await self._reader.execute_fetchall(
-            "SELECT COALESCE(MAX(sequence), 0) FROM applications WHERE year = ?", (now.year,)
+            "SELECT COALESCE(MAX(sequence), 0) FROM applications WHERE form = ? AND year = ?",
+            (submission.form, now.year),
         )
-        sequence = max(int(next(iter(rows))[0]), self._floor.get(now.year, 0)) + 1
+        floor = self._floor_of(submission.reference_prefix, now.year)
+        sequence = max(int(next(iter(rows))[0]), floor) + 1
         application = SubmittedApplication(
-            reference=make_reference(now.year, sequence),
+            reference=make_reference(submission.reference_prefix, now.year, sequence),
             user_id=user_id,
             hub_id=submission.hub_id,
             submitted_at=now,
             answers=dict(submission.answers),
+            form=submission.form,
         )
         return application, await asyncio.to_thread(submission.compose, application)
 
