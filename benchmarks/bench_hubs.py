@@ -24,7 +24,10 @@ sys.path.insert(0, str(ROOT))
 
 from bot.knowledge.base import load_knowledge  # noqa: E402
 
-SETS = [ROOT / "tests" / "data" / "hub_places.yaml", ROOT.parent / "shared" / "eval" / "places.yaml"]
+SETS = [
+    ROOT / "tests" / "data" / "hub_places.yaml",
+    ROOT.parent / "shared" / "eval" / "places.yaml",
+]
 SENTENCES = [
     "which hub is {} in?",
     "we're an academy in {}, which hub?",

@@ -166,7 +166,13 @@ async def seed(data_dir: Path, start: int, count: int) -> dict[str, float]:
             await store.commit(
                 f"tg:{n}",
                 Session(),
-                submission=Submission(hub_id=HUB, answers=answers_for(n), compose=compose),
+                submission=Submission(
+                    hub_id=HUB,
+                    answers=answers_for(n),
+                    compose=compose,
+                    form="eoi",
+                    reference_prefix="EOI",
+                ),
             )
     finally:
         await store.close()
