@@ -65,7 +65,7 @@ _OPTION = {
 Options = Annotated[tuple[Option, ...], WithJsonSchema({"type": "array", "items": _OPTION})]
 # Placeholders every template may use besides the form's own field ids.
 TEMPLATE_NAMES = frozenset(
-    {"reference", "hub_name", "academic_year", "title", "window", "window_dates"}
+    {"reference", "hub_name", "academic_year", "title"}
 )
 
 
@@ -221,14 +221,6 @@ class Person(_Spec):
     role: str | None = Field(None, description="How the email describes them.")
 
 
-class WhileOpen(_Spec):
-    """While this application window is open, the form gives a summary instead of an email."""
-
-    window: str = Field(description="An application window id in knowledge/faq.yaml.")
-    button: str = Field("Show my summary", description="The review's button label.")
-    text: str = Field(description="Shown after the summary; may use {window} and {window_dates}.")
-
-
 class Submission(_Spec):
     """What happens when the form is submitted: the roles its fields play."""
 
@@ -249,7 +241,6 @@ class Submission(_Spec):
         description="Told to the applicant once submitted; may use {reference} and {hub_name}."
     )
     footer: str = ""
-    while_open: WhileOpen | None = None
 
 
 class Flow(_Spec):
