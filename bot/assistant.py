@@ -549,7 +549,9 @@ class Assistant:
         """The hub a draft has chosen so far, if any (its staff see the questions asked)."""
         for form_id in self._drafts(session):
             submission = self.knowledge.flows[form_id].submission
-            if submission is not None and (hub := session.flows[form_id].answers.get(submission.hub)):
+            if submission is not None and (
+                hub := session.flows[form_id].answers.get(submission.hub)
+            ):
                 return hub
         return None
 
@@ -728,9 +730,9 @@ class Assistant:
             turn.say(f"Thank you: your application has been submitted.\nReference: {app.reference}")
             return
         turn.say(
-            flow.submission.confirmation.replace("{reference}", app.reference).replace(
-                "{hub_name}", hub_name
-            )
+            flow.submission.confirmation.replace("{reference}", app.reference)
+            .replace("{hub_name}", hub_name)
+            .replace("{academic_year}", app.answers.get("academic_year", ""))
         )
 
     def _welcome(self, session: Session, turn: _Turn, private: bool) -> None:

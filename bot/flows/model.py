@@ -65,7 +65,7 @@ _OPTION = {
 Options = Annotated[tuple[Option, ...], WithJsonSchema({"type": "array", "items": _OPTION})]
 # Placeholders every template may use besides the form's own field ids.
 TEMPLATE_NAMES = frozenset(
-    {"reference", "hub_name", "academic_year", "title"}
+    {"reference", "hub_name", "academic_year"}
 )
 
 

@@ -163,6 +163,11 @@ class Composer:
             name: header_text(value, SUBJECT_SCHOOL_CHARS) for name, value in app.answers.items()
         }
         values["reference"] = header_text(app.reference, 40)
+        hub = self.knowledge.hubs.get(app.hub_id)
+        values["hub_name"] = header_text(hub.name if hub else app.hub_id, NAME_CHARS)
+        values["academic_year"] = app.answers.get("academic_year") or academic_year(
+            app.submitted_at.date()
+        )
         if not values.get(submission.title):
             values[submission.title] = "a school"
 
