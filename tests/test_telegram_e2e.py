@@ -384,6 +384,20 @@ async def test_staff_unanswered_is_split_over_telegrams_limit(
     assert all("_error" not in c.params for c in sent)
 
 
+async def test_staff_unanswered_groups_repeats_with_counts(
+    bot: RunningBot, api: FakeBotApi
+) -> None:
+    for question in (
+        "Is there parking for zorblax quiffles?",
+        "is there PARKING for zorblax quiffles",
+    ):
+        await bot.say(USER, question)
+    await bot.say(USER + 1, "Is there parking for zorblax quiffles??")
+    shown = texts(await bot.say(STAFF, "/unanswered"))
+    assert shown.lower().count("parking") == 1
+    assert "3 x" in shown and "nearest:" in shown
+
+
 async def test_hub_staff_see_only_their_hubs_stats_and_questions(
     bot: RunningBot, api: FakeBotApi
 ) -> None:

@@ -14,6 +14,7 @@ import io
 from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes, filters
 
+from bot.answers import group_unanswered
 from bot.channels.telegram.handlers import update_key, user_key
 from bot.channels.telegram.render import escape, say
 from bot.channels.telegram.runtime import services_of
@@ -69,8 +70,10 @@ async def on_staff_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 async def _unanswered(context: ContextTypes.DEFAULT_TYPE, chat_id: int, staff_id: int) -> None:
     rt, services = services_of(context)
     # Staff tied to a hub see only the questions about their hub (all-hub staff see all).
-    rows = await services.store.unanswered(20, hub_id=rt.settings.staff.get(staff_id))
-    lines = [f"{r.asked_at:%d %b %H:%M} (score {r.score}): {r.question}" for r in rows]
+    # Repeats are grouped (as in `python -m bot unanswered`), so read well past the groups shown.
+    rows = await services.store.unanswered(400, hub_id=rt.settings.staff.get(staff_id))
+    groups = group_unanswered(rows, services.knowledge)[:20]
+    lines = [group.describe() for group in groups]
     await say(
         context,
         chat_id,
