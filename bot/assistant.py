@@ -18,7 +18,7 @@ from bot.answers import answer_question, entry_text
 from bot.exceptions import SessionConflict, SubmissionRefused
 from bot.flows.engine import FlowEngine, Outcome, match_option
 from bot.flows.model import Flow
-from bot.flows.validators import MAX_ANSWER_CHARS, academic_year
+from bot.flows.validators import MAX_ANSWER_CHARS, academic_year, validate_email_address
 from bot.knowledge.base import Knowledge
 from bot.knowledge.faq import FaqEntry
 from bot.knowledge.hub_text import (
@@ -31,6 +31,7 @@ from bot.knowledge.hub_text import (
 from bot.knowledge.hubs import HubSearch
 from bot.knowledge.text import fold, strip_control
 from bot.limits import SubmissionLimits
+from bot.notify import DayClock, notify_command
 from bot.replies import Option, Reply
 from bot.session import FlowState, Session
 from bot.store.base import OutgoingMail, Store, Submission, SubmittedApplication
@@ -48,6 +49,7 @@ COMMANDS = (
     ("resume", "continue your application (also /resume FORM)"),
     ("status", "see whether your application has been delivered"),
     ("cancel", "stop the current form (your answers are kept)"),
+    ("notify", "be told once when applications open (/notify off stops it)"),
     ("privacy", "how your information is used"),
     ("forget", "delete your draft and conversation data"),
 )
@@ -171,6 +173,21 @@ class Assistant:
     def _window_sentence(self, window_id: str) -> str | None:
         window = self.knowledge.faq.windows.get(window_id)
         return window.status_sentence(self.today()) if window else None
+
+    async def _notify(self, incoming: Incoming, argument: str) -> str:
+        def email(text: str) -> tuple[str | None, str | None]:
+            checked = validate_email_address(text, {})
+            return checked.value, checked.error
+
+        return await notify_command(
+            self.store,
+            user_id=incoming.user_id,
+            argument=argument,
+            private=incoming.private,
+            windows=self.knowledge.faq.windows,
+            clock=DayClock(self.today),
+            validate_email=email,
+        )
 
     def _lock(self, user_id: str) -> asyncio.Lock:
         lock = self._locks.get(user_id)
@@ -361,6 +378,9 @@ class Assistant:
                 self._resume(session, turn, argument or None)
         elif command == "status":
             await self._status(session, incoming, turn)
+        elif command == "notify":
+            turn.say(await self._notify(incoming, argument))
+            self._reask(session, turn)
         elif command == "cancel":
             self._cancel(session, turn)
         elif command == "privacy":
@@ -370,7 +390,8 @@ class Assistant:
             session.active, session.flows, session.offered = None, {}, []
             turn.forget = True
             turn.say(
-                "Done: I've deleted your draft, our conversation and the questions you asked me. An application you "
+                "Done: I've deleted your draft, our conversation, the questions you asked me and "
+                "any request to be told when applications open. An application you "
                 "already submitted stays with the Maths Hub it was sent to; contact that hub to "
                 "have it removed."
             )

@@ -343,6 +343,12 @@ def cmd_outbox(args: argparse.Namespace, settings: Settings) -> int:
     return outbox_command(args, settings)
 
 
+def cmd_notify(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.notify_command import notify_command
+
+    return notify_command(args, settings)
+
+
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     from bot.mail.commands import export_command
 
@@ -379,6 +385,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "unanswered": cmd_unanswered,
     "outbox": cmd_outbox,
     "export": cmd_export,
+    "notify": cmd_notify,
     "run": cmd_run,
     "web": cmd_web,
 }
@@ -419,6 +426,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.add_argument(
         "--since", type=_date_arg, help="only applications submitted on/after YYYY-MM-DD"
+    )
+    notify = sub.add_parser(
+        "notify", help="tell teachers who asked that an application window opens today"
+    )
+    notify.add_argument(
+        "--dry-run", action="store_true", help="list who would be told; send nothing"
     )
     sub.add_parser("run", help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
     sub.add_parser("web", help="serve the web chat (WEB_HOST, WEB_PORT)")

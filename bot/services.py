@@ -17,9 +17,12 @@ import threading
 from dataclasses import dataclass, field
 
 from bot.assistant import Assistant
+from bot.exceptions import KnowledgeError
 from bot.knowledge.base import Knowledge, load_knowledge
+from bot.knowledge.faq import Window, load_faq
 from bot.mail.factory import composer_for, sender_for
 from bot.mail.outbox import OutboxSender
+from bot.notify import NoticeMail, NoticeSchedule, Windows
 from bot.retention import PurgeSchedule, open_store
 from bot.settings import Settings
 from bot.store.base import Store
@@ -32,6 +35,22 @@ def load_checked_knowledge(settings: Settings) -> Knowledge:
     return load_knowledge(settings.knowledge_dir, settings.flows_dir, settings.contacts_file())
 
 
+def current_windows(settings: Settings, knowledge: Knowledge) -> Windows:
+    """The application windows as ``knowledge/faq.yaml`` says now: an operator adding the
+    next cohort's window needs no restart.  A file broken meanwhile keeps the loaded ones."""
+
+    def windows() -> dict[str, Window]:
+        try:
+            return load_faq(settings.knowledge_dir / "faq.yaml").windows
+        except KnowledgeError as exc:
+            logger.error(
+                "knowledge/faq.yaml has problems, using the windows loaded at start: %s", exc
+            )
+            return dict(knowledge.faq.windows)
+
+    return windows
+
+
 @dataclass
 class Services:
     settings: Settings
@@ -40,6 +59,7 @@ class Services:
     assistant: Assistant
     sender: OutboxSender | None = None
     purging: PurgeSchedule | None = None
+    notices: NoticeSchedule | None = None
     _sigterm: asyncio.AbstractEventLoop | None = field(default=None, repr=False)
     _closing: set[asyncio.Task[None]] = field(default_factory=set, repr=False)
     _closed: bool = field(default=False, repr=False)
@@ -86,6 +106,8 @@ class Services:
         try:
             if self.purging is not None:
                 await self.purging.stop()
+            if self.notices is not None:
+                await self.notices.stop()
             if self.sender is not None:
                 await self.sender.stop(self.settings.shutdown_grace_seconds)
                 await self.sender.transport.close()
@@ -111,5 +133,14 @@ async def open_services(settings: Settings, knowledge: Knowledge | None = None) 
     services = Services(settings, knowledge, store, assistant, sender)
     services.purging = PurgeSchedule(store, settings, settings.purge_interval_seconds)
     services.purging.start()  # a service that runs for months still forgets on time
+    services.notices = NoticeSchedule(
+        store,
+        current_windows(settings, knowledge),
+        settings.clock,
+        NoticeMail(settings.mail_from),
+        settings.notify_interval_seconds,
+        on_queued=sender.wake,
+    )
+    services.notices.start()  # tells teachers on the day a window opens
     services.terminate_cleanly_on_sigterm()
     return services

@@ -142,6 +142,8 @@ class Settings:
     staff: Mapping[int, str | None] = field(default_factory=dict)
     shutdown_grace_seconds: float = DEFAULT_SHUTDOWN_GRACE_SECONDS
     purge_interval_seconds: float = 3600.0  # how often a running service applies retention
+    # How often a running service looks for a window opening today (bot/notify.py).
+    notify_interval_seconds: float = 3600.0
     telegram_http: str = DEFAULT_TELEGRAM_HTTP  # the Bot API HTTP client: aiohttp or httpx
     telegram_proxy: str | None = None
     web_host: str = DEFAULT_WEB_HOST
@@ -200,6 +202,7 @@ class Settings:
             smtp=_smtp(env),
             mail_from=_text(env, "MAIL_FROM", DEFAULT_MAIL_FROM),
             staff=parse_staff(env.get("STAFF_TELEGRAM_IDS", "")),
+            notify_interval_seconds=_seconds(env, "NOTIFY_INTERVAL_SECONDS", 3600.0),
             telegram_http=telegram_http,
             telegram_proxy=_text(env, "TELEGRAM_PROXY"),
             web_host=_text(env, "WEB_HOST", DEFAULT_WEB_HOST),

@@ -29,6 +29,11 @@ UNANSWERED_RETENTION = dt.timedelta(days=30)  # questions the knowledge base cou
 # A sent email's body is kept this long after the hub's server accepted it; then only its
 # headers, recipients, Message-ID and per-recipient results (bot/store/_mailpack.py).
 SENT_BODY_RETENTION = dt.timedelta(days=30)
+# A request to be told when applications open is kept this long after it was made (or
+# until the notice is queued, or /forget); a notice's record (who was told what, when)
+# is kept this long after it was queued.
+SUBSCRIPTION_RETENTION = dt.timedelta(days=365)
+NOTICE_RETENTION = dt.timedelta(days=30)
 
 
 class MailStatus(StrEnum):
@@ -180,6 +185,41 @@ def make_reference(prefix: str, year: int, sequence: int) -> str:
     return f"{prefix}-{year}-{sequence:04d}"
 
 
+@dataclass(frozen=True)
+class Subscription:
+    """A teacher's request to be told when the next application window opens.
+
+    ``channel`` is how they will be told: ``telegram`` (``address`` is the chat id) or
+    ``email`` (``address`` is the address they gave)."""
+
+    user_id: str
+    programme: str
+    channel: str
+    address: str
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One "applications are open" notice: at most one per (window, user), ever.
+
+    Email notices go through the outbox (``status`` is ``queued``; the outbox tracks the
+    rest).  Telegram notices are delivered by the running Telegram process: ``pending``
+    -> ``sending`` (recorded before the Bot API call) -> ``sent``; a notice found
+    ``sending`` after a crash is marked ``unconfirmed`` and never sent again."""
+
+    id: int
+    window_id: str
+    user_id: str
+    channel: str
+    address: str
+    text: str
+    status: str
+    created_at: dt.datetime
+    sent_at: dt.datetime | None = None
+    error: str | None = None
+
+
 class Store(abc.ABC):
     """Everything the assistant keeps between messages and restarts."""
 
@@ -284,6 +324,40 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def stats(self, *, hub_id: str | None = None) -> dict[str, int]:
         """Counts for staff; ``hub_id``: only that hub's applications, mail and questions."""
+
+    # -- "tell me when applications open" (bot/notify.py) ---------------------------------
+
+    @abc.abstractmethod
+    async def subscribe(self, subscription: Subscription) -> None:
+        """Keep (or replace) the user's request to be told when applications open."""
+
+    @abc.abstractmethod
+    async def unsubscribe(self, user_id: str) -> bool:
+        """Withdraw the user's request; False when there was none."""
+
+    @abc.abstractmethod
+    async def subscriptions(self, *, user_id: str | None = None) -> list[Subscription]:
+        """Requests to be told, oldest first."""
+
+    @abc.abstractmethod
+    async def queue_notice(
+        self, subscription: Subscription, window_id: str, text: str, mail: OutgoingMail | None
+    ) -> bool:
+        """In one transaction: record the notice for (window, user), put ``mail`` (if
+        any) in the outbox, and remove the request it fulfils.  False, writing nothing,
+        when that user was already given a notice for that window."""
+
+    @abc.abstractmethod
+    async def notices(
+        self, *, statuses: tuple[str, ...] | None = None, channel: str | None = None
+    ) -> list[Notice]:
+        """Notices in id order."""
+
+    @abc.abstractmethod
+    async def mark_notice(
+        self, notice_id: int, status: str, at: dt.datetime | None = None, error: str | None = None
+    ) -> None:
+        """Move a Telegram notice on (``sending``, ``sent``, ``failed``, ``unconfirmed``)."""
 
     @abc.abstractmethod
     async def close(self) -> None: ...

@@ -14,17 +14,21 @@ from bot.store.base import (
     DRAFT_RETENTION,
     FAILED,
     HELD,
+    NOTICE_RETENTION,
     PENDING,
     RECENT_WINDOW,
     SENT,
     SENT_BODY_RETENTION,
+    SUBSCRIPTION_RETENTION,
     UNANSWERED_RETENTION,
+    Notice,
     OutboxEntry,
     OutgoingMail,
     RecipientResult,
     Store,
     Submission,
     SubmittedApplication,
+    Subscription,
     TranscriptEntry,
     UnansweredQuestion,
     answers_digest,
@@ -44,6 +48,8 @@ class MemoryStore(Store):
         # Per user: (digest of the answers, when they last changed): the draft clock.
         self._answered: dict[str, tuple[str, dt.datetime]] = {}
         self._askers: dict[int, str | None] = {}
+        self.subscriptions_: dict[str, Subscription] = {}
+        self.notices_: list[Notice] = []
 
     def _now(self) -> dt.datetime:
         return self.clock.now().replace(microsecond=0)  # stored to the second
@@ -116,6 +122,8 @@ class MemoryStore(Store):
         self.sessions.pop(user_id, None)
         self.transcripts.pop(user_id, None)
         self.questions = [q for q in self.questions if self._askers.get(id(q)) != user_id]
+        self.subscriptions_.pop(user_id, None)
+        self.notices_ = [n for n in self.notices_ if n.user_id != user_id]
 
     async def append_transcript(self, user_id: str, entries: list[tuple[str, str]]) -> int:
         now = self._now()
@@ -264,6 +272,12 @@ class MemoryStore(Store):
             for user, entries in self.transcripts.items()
             if (kept := [(e, at) for e, at in entries if at >= now - DRAFT_RETENTION])
         }
+        self.subscriptions_ = {
+            user: sub
+            for user, sub in self.subscriptions_.items()
+            if sub.created_at >= now - SUBSCRIPTION_RETENTION
+        }
+        self.notices_ = [n for n in self.notices_ if n.created_at >= now - NOTICE_RETENTION]
         compacted = {
             m.id
             for m in self.mail
@@ -279,9 +293,12 @@ class MemoryStore(Store):
 
     def _rows(self) -> int:
         transcript = sum(len(entries) for entries in self.transcripts.values())
+        notify = len(self.subscriptions_) + len(self.notices_)
         return (
-            len(self.sessions) + len(self.applications_) + len(self.mail) + len(self.questions)
-        ) + transcript
+            (len(self.sessions) + len(self.applications_) + len(self.mail) + len(self.questions))
+            + transcript
+            + notify
+        )
 
     async def stats(self, *, hub_id: str | None = None) -> dict[str, int]:
         apps = [a for a in self.applications_ if hub_id is None or a.hub_id == hub_id]
@@ -310,6 +327,66 @@ class MemoryStore(Store):
                 1 for m in self.mail if m.status == status and m.reference in references
             )
         return out
+
+    # -- "tell me when applications open" -----------------------------------------------
+
+    async def subscribe(self, subscription: Subscription) -> None:
+        self.subscriptions_[subscription.user_id] = dataclasses.replace(
+            subscription, created_at=subscription.created_at.replace(microsecond=0)
+        )
+
+    async def unsubscribe(self, user_id: str) -> bool:
+        return self.subscriptions_.pop(user_id, None) is not None
+
+    async def subscriptions(self, *, user_id: str | None = None) -> list[Subscription]:
+        found = [s for s in self.subscriptions_.values() if user_id in (None, s.user_id)]
+        return sorted(found, key=lambda s: (s.created_at, s.user_id))
+
+    async def queue_notice(
+        self, subscription: Subscription, window_id: str, text: str, mail: OutgoingMail | None
+    ) -> bool:
+        now = self._now()
+        queued = not any(
+            n.window_id == window_id and n.user_id == subscription.user_id for n in self.notices_
+        )
+        if queued:
+            self.notices_.append(
+                Notice(
+                    id=1 + max((n.id for n in self.notices_), default=0),
+                    window_id=window_id,
+                    user_id=subscription.user_id,
+                    channel=subscription.channel,
+                    address=subscription.address,
+                    text=text,
+                    status="queued" if mail is not None else "pending",
+                    created_at=now,
+                )
+            )
+            if mail is not None:
+                self.mail.append(self._entry(len(self.mail) + 1, None, mail, now))
+        current = self.subscriptions_.get(subscription.user_id)
+        if current is not None and current.created_at == subscription.created_at:
+            del self.subscriptions_[subscription.user_id]
+        return queued
+
+    async def notices(
+        self, *, statuses: tuple[str, ...] | None = None, channel: str | None = None
+    ) -> list[Notice]:
+        return [
+            n
+            for n in self.notices_
+            if (statuses is None or n.status in statuses) and channel in (None, n.channel)
+        ]
+
+    async def mark_notice(
+        self, notice_id: int, status: str, at: dt.datetime | None = None, error: str | None = None
+    ) -> None:
+        self.notices_ = [
+            dataclasses.replace(n, status=status, sent_at=at or n.sent_at, error=error)
+            if n.id == notice_id
+            else n
+            for n in self.notices_
+        ]
 
     async def close(self) -> None:
         return None

@@ -40,18 +40,22 @@ from bot.store.base import (
     DRAFT_RETENTION,
     FAILED,
     HELD,
+    NOTICE_RETENTION,
     PENDING,
     RECENT_WINDOW,
     SENT,
     SENT_BODY_RETENTION,
+    SUBSCRIPTION_RETENTION,
     UNANSWERED_RETENTION,
     MailStatus,
+    Notice,
     OutboxEntry,
     OutgoingMail,
     RecipientResult,
     Store,
     Submission,
     SubmittedApplication,
+    Subscription,
     TranscriptEntry,
     UnansweredQuestion,
     answers_digest,
@@ -185,6 +189,34 @@ CREATE INDEX IF NOT EXISTS applications_submitted ON applications (submitted_at)
     "ALTER TABLE outbox ADD COLUMN body_kept INTEGER NOT NULL DEFAULT 1;\n"
     "CREATE INDEX IF NOT EXISTS outbox_sent_bodies ON outbox (sent_at)"
     " WHERE status = 'sent' AND body_kept = 1;",
+    # 9: requests to be told when applications open, and the notices sent for them
+    # (bot/notify.py).  UNIQUE (window_id, user_id) is what makes a notice go only once.
+    """
+CREATE TABLE IF NOT EXISTS subscriptions (
+    user_id TEXT PRIMARY KEY,
+    programme TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    address TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS subscriptions_created ON subscriptions (created_at);
+CREATE TABLE IF NOT EXISTS notices (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    window_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    address TEXT NOT NULL,
+    text TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    sent_at TEXT,
+    error TEXT,
+    UNIQUE (window_id, user_id)
+);
+CREATE INDEX IF NOT EXISTS notices_user ON notices (user_id);
+CREATE INDEX IF NOT EXISTS notices_status ON notices (status, id);
+CREATE INDEX IF NOT EXISTS notices_created ON notices (created_at);
+""",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -365,6 +397,114 @@ class SqliteStore(Store):
                     await connection.close()
             raise
         return cls(connection, path, reader, clock)
+
+    # -- "tell me when applications open" -----------------------------------------------
+
+    async def subscribe(self, subscription: Subscription) -> None:
+        async with self._lock:
+            await self._db.execute(
+                "INSERT OR REPLACE INTO subscriptions (user_id, programme, channel, address,"
+                " created_at) VALUES (?, ?, ?, ?, ?)",
+                (
+                    subscription.user_id,
+                    subscription.programme,
+                    subscription.channel,
+                    subscription.address,
+                    subscription.created_at.isoformat(),
+                ),
+            )
+
+    async def unsubscribe(self, user_id: str) -> bool:
+        async with self._lock:
+            cursor = await self._db.execute(
+                "DELETE FROM subscriptions WHERE user_id = ?", (user_id,)
+            )
+            return cursor.rowcount > 0
+
+    async def subscriptions(self, *, user_id: str | None = None) -> list[Subscription]:
+        where, params = ("WHERE user_id = ?", (user_id,)) if user_id is not None else ("", ())
+        rows = await self._all(
+            "SELECT user_id, programme, channel, address, created_at FROM subscriptions"
+            f" {where} ORDER BY created_at, user_id",
+            params,
+        )
+        return [Subscription(r[0], r[1], r[2], r[3], dt.datetime.fromisoformat(r[4])) for r in rows]
+
+    async def queue_notice(
+        self, subscription: Subscription, window_id: str, text: str, mail: OutgoingMail | None
+    ) -> bool:
+        now = self._now()
+        async with self._lock:
+            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                cursor = await self._db.execute(
+                    "INSERT OR IGNORE INTO notices (window_id, user_id, channel, address, text,"
+                    " status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        window_id,
+                        subscription.user_id,
+                        subscription.channel,
+                        subscription.address,
+                        text,
+                        "queued" if mail is not None else "pending",
+                        now.isoformat(),
+                    ),
+                )
+                queued = cursor.rowcount > 0
+                if queued and mail is not None:
+                    await self._insert_mail(None, mail, now)
+                await self._db.execute(
+                    "DELETE FROM subscriptions WHERE user_id = ? AND created_at = ?",
+                    (subscription.user_id, subscription.created_at.isoformat()),
+                )
+                await self._db.execute("COMMIT")
+            except BaseException:
+                await self._rollback()
+                raise
+            return queued
+
+    async def notices(
+        self, *, statuses: tuple[str, ...] | None = None, channel: str | None = None
+    ) -> list[Notice]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        if statuses is not None:
+            clauses.append(f"status IN ({', '.join('?' for _ in statuses)})")
+            params += statuses
+        if channel is not None:
+            clauses.append("channel = ?")
+            params.append(channel)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = await self._all(
+            "SELECT id, window_id, user_id, channel, address, text, status, created_at, sent_at,"
+            f" error FROM notices {where} ORDER BY id",
+            tuple(params),
+        )
+        return [
+            Notice(
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                r[5],
+                r[6],
+                _time(r[7]) or self._now(),
+                _time(r[8]),
+                r[9],
+            )
+            for r in rows
+        ]
+
+    async def mark_notice(
+        self, notice_id: int, status: str, at: dt.datetime | None = None, error: str | None = None
+    ) -> None:
+        async with self._lock:
+            await self._db.execute(
+                "UPDATE notices SET status = ?, sent_at = COALESCE(?, sent_at), error = ?"
+                " WHERE id = ?",
+                (status, _iso(at), error, notice_id),
+            )
 
     async def close(self) -> None:
         try:
@@ -637,6 +777,8 @@ class SqliteStore(Store):
                 await self._db.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
                 await self._db.execute("DELETE FROM transcript WHERE user_id = ?", (user_id,))
                 await self._db.execute("DELETE FROM unanswered WHERE user_id = ?", (user_id,))
+                await self._db.execute("DELETE FROM subscriptions WHERE user_id = ?", (user_id,))
+                await self._db.execute("DELETE FROM notices WHERE user_id = ?", (user_id,))
                 await self._db.execute("COMMIT")
             except BaseException:
                 await self._rollback()
@@ -928,6 +1070,8 @@ class SqliteStore(Store):
             ("applications", "submitted_at < ?", now - APPLICATION_RETENTION),
             ("unanswered", "asked_at < ?", now - UNANSWERED_RETENTION),
             ("transcript", "at < ?", now - DRAFT_RETENTION),
+            ("subscriptions", "created_at < ?", now - SUBSCRIPTION_RETENTION),
+            ("notices", "created_at < ?", now - NOTICE_RETENTION),
         ):
             sql = (
                 f"DELETE FROM {table} WHERE rowid IN "

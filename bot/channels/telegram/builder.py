@@ -8,12 +8,13 @@ update and still up while the last ones finish.
 
 from __future__ import annotations
 
+import html
 import logging
 from typing import Any
 
 from telegram import BotCommand, LinkPreviewOptions
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -31,6 +32,7 @@ from bot.channels.telegram.ordering import ChatOrderedProcessor
 from bot.channels.telegram.runtime import RUNTIME_KEY, Runtime, TgApp, runtime
 from bot.channels.telegram.staff import staff_handlers
 from bot.exceptions import ConfigError
+from bot.notify import DeliveryFailed, SendTelegram
 from bot.services import open_services
 from bot.settings import Settings
 
@@ -134,11 +136,27 @@ def build_application(
 async def _post_init(application: TgApp) -> None:
     rt = runtime(application)
     rt.services = await open_services(rt.settings)
+    if rt.services.notices is not None:
+        rt.services.notices.telegram(_notice_sender(application))
     commands = [BotCommand(name, what) for name, what in COMMANDS]
     try:
         await application.bot.set_my_commands(commands)
     except TelegramError as exc:
         logger.warning("could not register the command list with Telegram: %s", exc)
+
+
+def _notice_sender(application: TgApp) -> SendTelegram:
+    """Sends a "applications are open" notice (bot/notify.py) to a private chat."""
+
+    async def send(chat_id: str, text: str) -> None:
+        try:
+            await application.bot.send_message(chat_id=int(chat_id), text=html.escape(text))
+        except (Forbidden, BadRequest) as exc:  # blocked the bot, or the chat is gone
+            raise DeliveryFailed(str(exc), permanent=True) from None
+        except TelegramError as exc:  # network, flood control: the next check tries again
+            raise DeliveryFailed(str(exc), permanent=False) from None
+
+    return send
 
 
 async def _post_stop(application: TgApp) -> None:
