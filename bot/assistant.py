@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from bot.answers import answer_question, entry_text
-from bot.exceptions import SessionConflict, SubmissionRefused
+from bot.exceptions import SessionConflict, StoreError, SubmissionRefused
 from bot.flows.engine import FlowEngine, Outcome, match_option
 from bot.flows.model import Flow
 from bot.flows.validators import MAX_ANSWER_CHARS, academic_year, validate_email_address
@@ -31,7 +31,7 @@ from bot.knowledge.hub_text import (
 from bot.knowledge.hubs import HubSearch
 from bot.knowledge.text import fold, strip_control
 from bot.limits import SubmissionLimits
-from bot.notify import DayClock, notify_command
+from bot.notify import TELEGRAM, DayClock, notify_command, requested_in_form
 from bot.replies import Option, Reply
 from bot.session import FlowState, Session
 from bot.store.base import OutgoingMail, Store, Submission, SubmittedApplication
@@ -189,6 +189,38 @@ class Assistant:
             validate_email=email,
         )
 
+    async def _notify_from_form(
+        self, incoming: Incoming, stored: SubmittedApplication, turn: _Turn
+    ) -> None:
+        """A form whose ``notify_when_open`` question was answered "yes" asks to be told
+        when applications open (bot/notify.py), as ``/notify`` does."""
+        flow = self.knowledge.flows.get(stored.form)
+        role = flow.submission.notify_when_open if flow and flow.submission else None
+        if role is None:
+            return
+        subscription = requested_in_form(
+            user_id=incoming.user_id,
+            private=incoming.private,
+            answer=stored.answers.get(role.field, ""),
+            email=stored.answers.get(role.email) if role.email else None,
+            now=DayClock(self.today).now(),
+        )
+        if subscription is None:
+            return
+        try:
+            await self.store.subscribe(subscription)
+        except StoreError as exc:  # the application is stored; only the reminder is lost
+            logger.error("could not keep the request to be told when applications open: %s", exc)
+            turn.say(
+                "I could not save your request to be told when applications open: send /notify to try again."
+            )
+            return
+        how = "here" if subscription.channel == TELEGRAM else f"by email to {subscription.address}"
+        turn.say(
+            f"I'll tell you {how}, once, when the next application window opens "
+            "(/notify off stops it)."
+        )
+
     def _lock(self, user_id: str) -> asyncio.Lock:
         lock = self._locks.get(user_id)
         if lock is None:
@@ -281,6 +313,7 @@ class Assistant:
             self._confirm_submission(stored, turn)
             if self.on_submitted is not None:
                 self.on_submitted(stored)
+            await self._notify_from_form(incoming, stored, turn)
         return turn
 
     # -- dispatch --------------------------------------------------------------------------

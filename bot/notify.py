@@ -255,6 +255,8 @@ class NoticeSchedule:
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._recovered = False
+        # One check at a time: two would both see a pending Telegram notice and send it twice.
+        self._checking = asyncio.Lock()
 
     def start(self) -> None:
         if self._task is None:
@@ -266,6 +268,10 @@ class NoticeSchedule:
         self._wake.set()
 
     async def check(self) -> NoticeReport:
+        async with self._checking:
+            return await self._check()
+
+    async def _check(self) -> NoticeReport:
         report = await queue_due(self.store, self.windows(), self.clock, self.mail)
         if report.queued and self.on_queued is not None:
             self.on_queued()
@@ -367,3 +373,22 @@ async def notify_command(
         f"{when} I keep only this request (and your {'chat id' if channel == TELEGRAM else 'address'}) "
         "until then, at most a year; send /notify off to stop, or /forget to delete everything."
     )
+
+
+def requested_in_form(
+    *,
+    user_id: str,
+    private: bool,
+    answer: str,
+    email: str | None,
+    now: dt.datetime,
+) -> Subscription | None:
+    """The request a submitted form's ``notify_when_open`` question made, if it made one:
+    "yes", and a way to reach the teacher (their Telegram chat, or the form's email)."""
+    if answer.strip().lower() != "yes" or not private:
+        return None
+    if user_id.startswith("tg:") and user_id.count(":") == 1:
+        return Subscription(user_id, PROGRAMME, TELEGRAM, user_id[3:], now)
+    if email:
+        return Subscription(user_id, PROGRAMME, EMAIL, email, now)
+    return None

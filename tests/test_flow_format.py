@@ -44,6 +44,9 @@ def _role_fields(flow: Flow) -> list[str]:
     fields = [sub.hub, sub.title, *(p.name for p in people), *(p.email for p in people)]
     if sub.commitments:
         fields.append(sub.commitments)
+    if sub.notify_when_open:
+        fields.append(sub.notify_when_open.field)
+        fields += [sub.notify_when_open.email] if sub.notify_when_open.email else []
     return list(dict.fromkeys(fields))
 
 

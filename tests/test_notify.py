@@ -369,3 +369,118 @@ async def test_telegram_after_a_crash_pending_goes_and_sending_is_never_repeated
         }
         assert notices_to(api, USER + 1) == []
         assert len(notices_to(api, USER)) == 1
+
+
+# -- a form's yes/no question (the notify_when_open role) ----------------------------------
+
+INTEREST = """\
+id: interest
+title: Specialist Programme interest (test)
+short_name: interest registration
+private: true
+steps:
+  - field: contact_name
+    section: You
+    label: Your name
+    validator: name
+    prompt: What is your name?
+  - field: contact_email
+    section: You
+    label: Your email
+    validator: email
+    prompt: What is your email address?
+  - field: town
+    section: You
+    label: School's town
+    validator: text
+    params: {what: town, max_chars: 80}
+    prompt: Which town is your school in?
+  - field: chosen_hub
+    type: hub
+    section: You
+    label: Maths Hub
+    params: {from: town}
+    prompt: Which Maths Hub?
+  - field: tell_me
+    type: choice
+    section: You
+    label: Tell me when applications open
+    prompt: Shall I tell you when applications open?
+    options: [{label: "Yes please", value: "yes"}, {label: "No thanks", value: "no"}]
+  - field: review
+    type: review
+submission:
+  reference_prefix: INT
+  hub: chosen_hub
+  title: contact_name
+  subject: "Interest: {contact_name} ({reference})"
+  heading: Specialist Programme interest
+  reply_to: {name: contact_name, email: contact_email}
+  confirmation: "Registered. Reference: {reference}."
+  notify_when_open: {field: tell_me, email: contact_email}
+"""
+
+
+def interest_flows(tmp_path: Path, text: str = INTEREST) -> Path:
+    flows = tmp_path / "flows"
+    shutil.copytree(ROOT / "flows", flows)
+    (flows / "interest.yaml").write_text(text, encoding="utf-8")
+    return flows
+
+
+async def fill_interest(services: Services, user: str, tell_me: str) -> str:
+    for text in ("/apply interest", "Robin Example", TEACHER, "Milton Keynes", "1", tell_me):
+        await say(services, user, text)
+    return await say(services, user, "Submit application")
+
+
+async def test_a_forms_yes_asks_to_be_told_and_no_does_not(
+    tmp_path: Path, smtp: SmtpServer
+) -> None:
+    flows = interest_flows(tmp_path)
+    settings = smtp.settings(
+        tmp_path, today_override=SIGNED_UP, knowledge_dir=knowledge_copy(tmp_path), flows_dir=flows
+    )
+    services = await open_services(settings)
+    try:
+        said = await fill_interest(services, "web:yes", "Yes please")
+        assert "Registered. Reference: INT-" in said
+        assert f"by email to {TEACHER}" in said
+        said = await fill_interest(services, "web:no", "No thanks")
+        assert "Registered. Reference: INT-" in said and "tell you" not in said
+        assert [
+            (s.user_id, s.channel, s.address) for s in await services.store.subscriptions()
+        ] == [("web:yes", "email", TEACHER)]
+    finally:
+        await services.close()
+    add_next_window(tmp_path / "knowledge")
+    settings = smtp.settings(
+        tmp_path, today_override=OPENS, knowledge_dir=tmp_path / "knowledge", flows_dir=flows
+    )
+    services = await open_services(settings)
+    try:
+        await wait_until(
+            lambda: any(
+                "Applications are open" in str(m.message["Subject"]) for m in to_teacher(smtp)
+            )
+        )
+    finally:
+        await services.close()
+
+
+def test_check_refuses_a_notify_role_that_names_no_yes_no_field(tmp_path: Path) -> None:
+    from bot.exceptions import KnowledgeError
+    from bot.flows.model import load_flows
+
+    flows = interest_flows(tmp_path, INTEREST.replace("{field: tell_me,", "{field: contact_name,"))
+    with pytest.raises(KnowledgeError) as caught:
+        load_flows(flows)
+    line = next(
+        n
+        for n, text in enumerate(INTEREST.splitlines(), 1)
+        if text.startswith("  notify_when_open")
+    )
+    assert any(
+        p.startswith(f"{flows / 'interest.yaml'}:{line}:") and "notify_when_open.field" in p
+        for p in caught.value.problems
+    ), caught.value.problems

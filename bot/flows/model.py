@@ -221,6 +221,20 @@ class Person(_Spec):
     role: str | None = Field(None, description="How the email describes them.")
 
 
+class NotifyWhenOpen(_Spec):
+    """A question whose "yes" asks to be told once when the next application window opens
+    (bot/notify.py): in the Telegram chat, or by email to ``email`` on the web and terminal."""
+
+    field: str = Field(
+        pattern=FIELD_PATTERN, description="A choice field with a 'yes' option, or a yes_no field."
+    )
+    email: str | None = Field(
+        None,
+        pattern=FIELD_PATTERN,
+        description="The email field web and terminal users are told at.",
+    )
+
+
 class Submission(_Spec):
     """What happens when the form is submitted: the roles its fields play."""
 
@@ -241,6 +255,9 @@ class Submission(_Spec):
         description="Told to the applicant once submitted; may use {reference} and {hub_name}."
     )
     footer: str = ""
+    notify_when_open: NotifyWhenOpen | None = Field(
+        None, description="The question that asks to be told when applications open."
+    )
 
 
 class Flow(_Spec):
@@ -521,6 +538,27 @@ class _Checker:
                 self._field(line_of(raw_person, "email"), f"{name}.email", person.email, ("email",))
         if sub.commitments is not None:
             self._field(line_of(raw, "commitments"), "commitments", sub.commitments, ("confirm",))
+        if (notify := sub.notify_when_open) is not None:
+            raw_notify = raw.get("notify_when_open")
+            self._field(
+                line_of(raw_notify, "field"),
+                "notify_when_open.field",
+                notify.field,
+                ("choice", "yes_no"),
+            )
+            step = self.flow.step(notify.field) if notify.field in self.known else None
+            if step is not None and step.type == "choice" and "yes" not in {
+                o.value for o in step.options
+            }:
+                self.add(
+                    line_of(raw_notify, "field"),
+                    f"submission: notify_when_open.field {notify.field!r} has no option "
+                    "with value 'yes'",
+                )
+            if notify.email is not None:
+                self._field(
+                    line_of(raw_notify, "email"), "notify_when_open.email", notify.email, ("email",)
+                )
         allowed = self.known | TEMPLATE_NAMES
         for key in ("subject", "heading", "confirmation", "footer", "signatures_note"):
             text = getattr(sub, key)
