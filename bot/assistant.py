@@ -819,7 +819,7 @@ class Assistant:
         lines += [
             f"/{name}: {what}"
             for name, what in COMMANDS
-            if private or name not in ("apply", "resume", "forget")
+            if private or name not in ("apply", "resume", "notify", "forget")
         ]
         lines.append("While filling in a form: /back, /skip (optional questions), /help, /cancel.")
         return "\n".join(lines)

@@ -484,3 +484,44 @@ def test_check_refuses_a_notify_role_that_names_no_yes_no_field(tmp_path: Path) 
         p.startswith(f"{flows / 'interest.yaml'}:{line}:") and "notify_when_open.field" in p
         for p in caught.value.problems
     ), caught.value.problems
+
+
+# -- the web chat over HTTP ------------------------------------------------------------------
+
+
+async def test_a_web_visitor_asks_by_email_is_told_and_forget_erases(
+    tmp_path: Path, smtp: SmtpServer
+) -> None:
+    from aiohttp import DummyCookieJar
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from bot.channels.web.server import create_app
+    from tests.test_web_http import Browser
+
+    services = await open_services(mail_settings(tmp_path, smtp, SIGNED_UP))
+    server = TestServer(create_app(services.assistant, services.store))
+    client: TestClient[Any, Any] = TestClient(server, cookie_jar=DummyCookieJar())
+    await client.start_server()
+    try:
+        browser = Browser(client)
+        await browser.history()
+        said = " ".join(
+            m["text"]
+            for m in await browser.say(f"/notify {TEACHER}")
+            if m["role"] == "assistant"
+        )
+        assert f"email to {TEACHER}" in said
+        [request] = await services.store.subscriptions()
+        assert request.channel == "email" and not request.user_id.startswith("tg:")
+        await browser.say("/forget")
+        assert await services.store.subscriptions() == []
+        await browser.say(f"/notify {TEACHER}")
+    finally:
+        await client.close()
+        await services.close()
+    add_next_window(tmp_path / "knowledge")
+    services = await open_services(mail_settings(tmp_path, smtp, OPENS))
+    try:
+        await wait_until(lambda: len(to_teacher(smtp)) == 1)
+    finally:
+        await services.close()
