@@ -15,6 +15,7 @@ from bot.services import open_services
 from bot.store.base import (
     APPLICATION_RETENTION,
     DRAFT_RETENTION,
+    SUBSCRIPTION_RETENTION,
     UNANSWERED_RETENTION,
     utcnow,
 )
@@ -165,3 +166,5 @@ def test_the_privacy_notice_states_the_periods_the_code_keeps(knowledge: Knowled
     for place in ("database", "email file", "Telegram's own chat history", "copied in"):
         assert place in notice
     assert "/forget" in notice and "questions you asked me" in notice
+    assert SUBSCRIPTION_RETENTION.days == 365 and "told when applications open" in notice
+    assert "until you are told, and at most 12 months" in notice
