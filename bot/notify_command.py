@@ -40,6 +40,9 @@ async def _notify(settings: Settings, dry_run: bool) -> int:
             sender = sender_for(settings, store, composer)
             sent = (await sender.deliver(lock_timeout=RETRY_LOCK_SECONDS)).sent
         telegram = len(await store.notices(statuses=("pending",), channel=TELEGRAM))
+        # Telegram notices that did not arrive (blocked bot, a crash during the call): the
+        # operator may want to tell those teachers another way.
+        troubled = await store.notices(statuses=("failed", "unconfirmed"), channel=TELEGRAM)
     finally:
         await store.close()
     verb = "would tell" if dry_run else "told"
@@ -56,6 +59,10 @@ async def _notify(settings: Settings, dry_run: bool) -> int:
             print(
                 f"Telegram notices waiting for the running bot (`python -m bot run`): {telegram}."
             )
+    for notice in troubled:
+        print(
+            f"  not confirmed: {notice.window_id}  {notice.user_id}  {notice.status}: {notice.error}"
+        )
     print(
         f"Requests still waiting for a window to open: {waiting - (len(report.queued) if dry_run else 0)}."
     )

@@ -506,9 +506,7 @@ async def test_a_web_visitor_asks_by_email_is_told_and_forget_erases(
         browser = Browser(client)
         await browser.history()
         said = " ".join(
-            m["text"]
-            for m in await browser.say(f"/notify {TEACHER}")
-            if m["role"] == "assistant"
+            m["text"] for m in await browser.say(f"/notify {TEACHER}") if m["role"] == "assistant"
         )
         assert f"email to {TEACHER}" in said
         [request] = await services.store.subscriptions()
@@ -525,3 +523,40 @@ async def test_a_web_visitor_asks_by_email_is_told_and_forget_erases(
         await wait_until(lambda: len(to_teacher(smtp)) == 1)
     finally:
         await services.close()
+
+
+def test_python_m_bot_notify_as_cron_runs_it(bot_env: dict[str, str], tmp_path: Path) -> None:
+    from tests.conftest import run_bot
+
+    knowledge = knowledge_copy(tmp_path)
+    add_next_window(knowledge)
+    data = tmp_path / "var"
+    data.mkdir(parents=True, exist_ok=True)
+
+    async def requests() -> None:
+        store = await SqliteStore.open(data / "assistant.sqlite3")
+        at = dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
+        await store.subscribe(Subscription("console", "specialist", "email", TEACHER, at))
+        await store.subscribe(_sub("tg:1001", at))
+        await store.queue_notice(_sub("tg:1002", at), "specialist-cohort-11", "x", None)
+        notice = (await store.notices())[0]
+        await store.mark_notice(notice.id, "unconfirmed", error="the process stopped")
+        await store.close()
+
+    asyncio.run(requests())
+    env = bot_env | {"BOT_KNOWLEDGE_DIR": str(knowledge), "BOT_TODAY": OPENS.isoformat()}
+    before = run_bot(env | {"BOT_TODAY": (OPENS - dt.timedelta(days=1)).isoformat()}, "notify")
+    assert before.returncode == 0, before.stderr
+    assert "told 0 teacher(s)" in before.stdout
+    dry = run_bot(env, "notify", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "would tell 2 teacher(s)" in dry.stdout and not list((data / "mail").glob("*.eml"))
+    done = run_bot(env, "notify")
+    assert done.returncode == 0, done.stderr
+    assert "told 2 teacher(s)" in done.stdout and "Emails sent now: 1" in done.stdout
+    assert "waiting for the running bot (`python -m bot run`): 1" in done.stdout
+    assert "not confirmed: specialist-cohort-11  tg:1002  unconfirmed" in done.stdout
+    [eml] = list((data / "mail").glob("*.eml"))
+    assert TEACHER in eml.read_text(encoding="utf-8")
+    again = run_bot(env, "notify")
+    assert "told 0 teacher(s)" in again.stdout and len(list((data / "mail").glob("*.eml"))) == 1
