@@ -17,7 +17,7 @@ import pytest
 
 from bot.exceptions import StoreError
 from bot.session import FlowState, Session
-from bot.store.base import OutgoingMail, Submission, SubmittedApplication, utcnow
+from bot.store.base import OutgoingMail, Submission, SubmittedApplication, Subscription, utcnow
 from bot.store.sqlite import SCHEMA_VERSION, SqliteStore
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -85,6 +85,12 @@ async def test_a_database_of_an_earlier_release_is_upgraded_in_place(
         assert new is not None and new.reference == f"EOI-{year}-0003"
         assert other is not None and other.reference == f"SMP-{year}-0001"
         assert len(await store.outbox()) == 4
+        # Requests to be told when applications open, and their notices (version 9).
+        asked = Subscription("u5", "specialist", "telegram", "5", utcnow())
+        await store.subscribe(asked)
+        assert await store.queue_notice(asked, "specialist-cohort-12", "open", None)
+        assert not await store.queue_notice(asked, "specialist-cohort-12", "open", None)
+        assert [n.user_id for n in await store.notices()] == ["u5"]
     finally:
         await store.close()
     db = sqlite3.connect(path)
