@@ -225,6 +225,11 @@ async def deliver_telegram(
             if not exc.permanent:
                 break  # Telegram is unreachable: the rest wait for the next check
             continue
+        except Exception as exc:  # a bug in sending must not leave it "sending" for good
+            await store.mark_notice(notice.id, "failed", error=f"{type(exc).__name__}: {exc}")
+            report.failed += 1
+            logger.exception("could not send notice %d", notice.id)
+            continue
         await store.mark_notice(notice.id, "sent", clock.now())
         report.sent += 1
     return report

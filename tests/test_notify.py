@@ -560,3 +560,19 @@ def test_python_m_bot_notify_as_cron_runs_it(bot_env: dict[str, str], tmp_path: 
     assert TEACHER in eml.read_text(encoding="utf-8")
     again = run_bot(env, "notify")
     assert "told 0 teacher(s)" in again.stdout and len(list((data / "mail").glob("*.eml"))) == 1
+
+
+async def test_a_notice_that_cannot_be_sent_at_all_is_failed_not_left_sending() -> None:
+    from bot.notify import deliver_telegram
+
+    store = MemoryStore(SystemClock(OPENS))
+    at = dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
+    await store.queue_notice(_sub("tg:1", at), WINDOW_ID, "open", None)
+
+    async def broken(chat_id: str, text: str) -> None:
+        raise ValueError("not a chat id")
+
+    report = await deliver_telegram(store, broken, SystemClock(OPENS))
+    assert report.failed == 1
+    [notice] = await store.notices()
+    assert notice.status == "failed" and "not a chat id" in (notice.error or "")
