@@ -151,3 +151,24 @@ def test_declared_out_of_scope_words_and_unknown_cohorts_are_declined(
 def test_the_same_questions_in_scope_are_answered(small: Knowledge) -> None:
     assert ask(small, "when is the closing date for applications")[0] == "confident"
     assert ask(small, "deadline for 2026/27?")[1] == ["closing-date"]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "our school is in cardiff, can we join a work group?",
+        "we teach in Belfast - could our maths teacher do the specialist programme",
+    ],
+)
+def test_a_place_outside_england_in_a_question_gets_the_england_only_answer(
+    knowledge: Knowledge, question: str
+) -> None:
+    # The hub directory's places outside England are cues, not words to ignore: without
+    # them "can we join a work group?" is answered as if the school were in England.
+    answer = answer_question(knowledge, question, TODAY)
+    assert answer.entry is not None and answer.entry.id == "eligibility-outside-england"
+
+
+def test_a_person_named_like_a_welsh_town_is_not_outside_england(knowledge: Knowledge) -> None:
+    answer = answer_question(knowledge, "can Barry apply for the specialist programme", TODAY)
+    assert "eligibility-outside-england" not in [e.id for e in answer.entries]

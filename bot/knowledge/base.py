@@ -69,6 +69,27 @@ def _faq_words(faq: FaqBase) -> frozenset[str]:
     return frozenset(words)
 
 
+# Places outside England that are also first names or ordinary words: "can Barry apply?" is
+# about a person, so these do not turn a question into one about schools outside England.
+_NOT_PLACE_CUES = frozenset(
+    "barry flint mold hamilton irvine elgin angus moray douglas peel wick highland newtown"
+    " holywood perth duns selkirk".split()
+)
+# The token an outside-England place becomes in questions; the FAQ entry on schools outside
+# England lists it among its keywords.
+OUTSIDE_ENGLAND_TOKEN = "outsideengland"
+
+
+def _outside_england_places(hubs: HubDirectory) -> tuple[str, ...]:
+    """Every place the hub directory knows is not in England, as a question would name it."""
+    return tuple(
+        place
+        for places, _ in hubs.outside.values()
+        for place in places
+        if fold(place) not in _NOT_PLACE_CUES
+    )
+
+
 def load_knowledge(
     knowledge_dir: Path, flows_dir: Path, contacts_file: Path | None = None
 ) -> Knowledge:
@@ -106,7 +127,11 @@ def load_knowledge(
         raise KnowledgeError(problems)
     return Knowledge(
         faq=faq,
-        matcher=FaqMatcher(faq, hubs.place_words() - _faq_words(faq)),
+        matcher=FaqMatcher(
+            faq,
+            hubs.place_words() - _faq_words(faq),
+            extra_synonyms={OUTSIDE_ENGLAND_TOKEN: _outside_england_places(hubs)},
+        ),
         hubs=hubs,
         finder=HubFinder(hubs),
         flows=flows,
