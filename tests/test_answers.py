@@ -172,3 +172,15 @@ def test_a_place_outside_england_in_a_question_gets_the_england_only_answer(
 def test_a_person_named_like_a_welsh_town_is_not_outside_england(knowledge: Knowledge) -> None:
     answer = answer_question(knowledge, "can Barry apply for the specialist programme", TODAY)
     assert "eligibility-outside-england" not in [e.id for e in answer.entries]
+
+
+def test_a_work_group_word_keeps_a_specialist_fact_from_answering_confidently(
+    knowledge: Knowledge,
+) -> None:
+    # Travel to the central days is covered for the Specialist Programme's lead teacher; the
+    # documents say nothing of travel for Work Group Advocates. Answering this with the
+    # Specialist fact would be one programme's fact for the other.
+    tier, entries, text = ask(
+        knowledge, "do the advocates get their travel to the central days covered"
+    )
+    assert not (tier == "confident" and entries == ["specialist-travel-costs"]), text

@@ -72,8 +72,25 @@ def _faq_words(faq: FaqBase) -> frozenset[str]:
 # Places outside England that are also first names or ordinary words: "can Barry apply?" is
 # about a person, so these do not turn a question into one about schools outside England.
 _NOT_PLACE_CUES = frozenset(
-    "barry flint mold hamilton irvine elgin angus moray douglas peel wick highland newtown"
-    " holywood perth duns selkirk".split()
+    [
+        "barry",
+        "flint",
+        "mold",
+        "hamilton",
+        "irvine",
+        "elgin",
+        "angus",
+        "moray",
+        "douglas",
+        "peel",
+        "wick",
+        "highland",
+        "newtown",
+        "holywood",
+        "perth",
+        "duns",
+        "selkirk",
+    ]
 )
 # The token an outside-England place becomes in questions; the FAQ entry on schools outside
 # England lists it among its keywords.

@@ -383,6 +383,8 @@ class Mentions:
     programmes: frozenset[str] = frozenset()
     years: frozenset[str] = frozenset()
     cohorts: frozenset[str] = frozenset()
+    # (word, programme) for each word of the question that names one programme.
+    cues: frozenset[tuple[str, str]] = frozenset()
 
 
 @dataclass
@@ -613,8 +615,9 @@ class FaqMatcher:
         """Programmes, years and cohorts the question names (in words the KB knows)."""
         found = mentions(question, {})
         tokens = set(self.query_tokens(question))
-        programmes = {p for t, p in self.programme_cues.items() if t in tokens}
-        return Mentions(frozenset(programmes), found.years, found.cohorts)
+        cues = frozenset((t, p) for t, p in self.programme_cues.items() if t in tokens)
+        programmes = frozenset(p for _, p in cues)
+        return Mentions(programmes, found.years, found.cohorts, cues)
 
     # -- scoring ----------------------------------------------------------------------------
 
@@ -724,7 +727,7 @@ class FaqMatcher:
         # open?") makes every answer a near miss: at most "likely", usually a decline.
         unknown = (named.cohorts - self._known_cohorts) or (named.years - self._known_years)
         for index in best:
-            best[index] *= self._programme_factor(self.entries[index], named)
+            best[index] *= self._programme_factor(index, named)
             if unknown:
                 best[index] *= UNKNOWN_PERIOD_FACTOR
         # Best first; on a tie the earlier (more general) entry wins.
@@ -742,9 +745,23 @@ class FaqMatcher:
             for index in unit.scores.keys() & lacking:
                 unit.scores[index] *= INTENT_FACTOR
 
-    @staticmethod
-    def _programme_factor(entry: FaqEntry, named: Mentions) -> float:
-        if len(named.programmes) == 1 and entry.programme not in named.programmes | {"both"}:
+    def _programme_factor(self, index: int, named: Mentions) -> float:
+        entry = self.entries[index]
+        if entry.programme not in ("specialist", "workgroups"):
+            return 1.0
+        if len(named.programmes) == 1 and entry.programme not in named.programmes:
+            return OTHER_PROGRAMME_FACTOR
+        # Both programmes named ("do advocates attend the central events?"): an entry of one
+        # that says nothing of a term the knowledge base declares for the other (a synonym's
+        # canonical word: advocate, workgroup, specialist, eoi) would answer only half of the
+        # question, and give one programme's fact for the other: the worst wrong answer.
+        if len(named.programmes) > 1 and any(
+            programme != entry.programme
+            and token in self.normaliser.canonical
+            and token not in self._entry_vocab[index]
+            and token not in self._answer_vocab[index]
+            for token, programme in named.cues
+        ):
             return OTHER_PROGRAMME_FACTOR
         return 1.0
 
@@ -824,7 +841,7 @@ class FaqMatcher:
             if not unit.question or not unit.scores:
                 continue
             index, score = max(unit.scores.items(), key=lambda p: (p[1], -p[0]))
-            score *= self._programme_factor(self.entries[index], named)
+            score *= self._programme_factor(index, named)
             entry = self.entries[index]
             if (
                 score < SECOND_QUESTION
