@@ -68,7 +68,8 @@ UNCONFIRMED_WORDS = (
     "sent, but the hub's mail server stopped answering before confirming it: please email "
     "your hub to check it arrived"
 )
-_HUB_WORDS = {"hub", "hubs"}
+# A message with one of these words and a place is a hub search ("our postcode is LS6 3QS").
+_HUB_WORDS = {"hub", "hubs", "postcode", "postcodes"}
 GREETINGS = {
     "hi",
     "hello",

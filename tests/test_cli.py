@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import EVAL_DIR, ROOT, run_bot
+from tests.conftest import EVAL_DIR, PYTHON, ROOT, run_bot
 
 
 def test_ask_json_contract(bot_env: dict[str, str]) -> None:
@@ -161,3 +162,22 @@ def test_check_warns_when_smtp_is_set_and_a_hub_has_a_placeholder(bot_env: dict[
     proc = run_bot(bot_env, "check")
     assert proc.returncode == 0
     assert "warning: enigma: SMTP is configured" in proc.stdout
+
+
+def test_a_reader_that_stops_early_gets_no_traceback(bot_env: dict[str, str]) -> None:
+    # As `python -m bot ask < questions.txt | head -1` does: read one line, close the pipe.
+    # Enough answers to overflow the pipe's buffer, so the writer meets the closed end.
+    questions = "is the work group free?\n" * 400
+    proc = subprocess.Popen(
+        [PYTHON, "-m", "bot", "ask"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, env=bot_env, cwd=ROOT,
+    )  # fmt: skip
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    proc.stdin.write(questions.encode())
+    proc.stdin.close()
+    assert proc.stdout.readline()
+    proc.stdout.close()
+    with proc.stderr:
+        err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 0
+    assert "Traceback" not in err and "BrokenPipe" not in err, err

@@ -65,3 +65,11 @@ async def test_a_typo_at_the_eoi_hub_step_is_asked(assistant: Assistant) -> None
     await _at_hub_step(chat, "Denbigh Road, Shenley, Milton Keynes MK5 6BH")
     await chat.send("Sheffeild")
     assert 'Did you mean Sheffield? I found:' in chat.text and chat.field == "maths_hub"
+
+
+async def test_a_postcode_given_in_a_sentence_finds_the_hub(assistant: Assistant) -> None:
+    # "postcode" says what the message is, as "hub" does: without it this was "not sure".
+    chat = Chat(assistant)
+    await chat.send("our school postcode is LS6 3QS")
+    assert "West Yorkshire Maths Hub" in chat.text
+    assert "not sure" not in chat.text
