@@ -184,3 +184,19 @@ def test_a_work_group_word_keeps_a_specialist_fact_from_answering_confidently(
         knowledge, "do the advocates get their travel to the central days covered"
     )
     assert not (tier == "confident" and entries == ["specialist-travel-costs"]), text
+
+
+def test_a_question_asked_as_a_statement_is_read_as_one() -> None:
+    parts = segments("Hi, SBM here. I've been asked to find out what we're committing to. Thanks")
+    assert ("what we're committing to", True) in parts
+
+
+def test_a_question_put_as_a_statement_in_a_long_message_is_answered(
+    knowledge: Knowledge,
+) -> None:
+    tier, entries, text = ask(
+        knowledge,
+        "Hi there, I'm the school business manager. I've been asked to find out what we're "
+        "committing to if we sign up to a work group - release days etc. Thanks",
+    )
+    assert tier != "decline" and entries[:1] == ["workgroups-expectations"], text

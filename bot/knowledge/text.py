@@ -140,6 +140,14 @@ _QUESTION_START = re.compile(
     re.IGNORECASE,
 )
 
+# A question asked as a statement: "I've been asked to find out what we're committing to".
+_INDIRECT_QUESTION = re.compile(
+    r"\b(?:find out|finding out|wondering|wondered|want(?:s|ed)? to know|need(?:s|ed)? to know|"
+    r"like to know|keen to know|let me know|tell me|not sure (?:what|whether|if|how|when|who)|"
+    r"whether|any idea|no idea (?:what|whether|if|how|when))\b",
+    re.IGNORECASE,
+)
+
 
 def segments(text: str) -> list[tuple[str, bool]]:
     """The message's sentences and clauses, each with whether it reads as a question.
@@ -159,5 +167,11 @@ def segments(text: str) -> list[tuple[str, bool]]:
                 if not clause:
                     continue
                 last = position == len(pieces) - 1
-                parts.append((clause, (asked and last) or bool(_QUESTION_START.match(clause))))
+                indirect = _INDIRECT_QUESTION.search(clause)
+                if indirect and clause[indirect.end() :].strip(" ,.?!:+"):
+                    # Only what is asked: "I've been asked to find out" is not part of it.
+                    clause = clause[indirect.end() :].strip(" ,.?!:+")
+                parts.append(
+                    (clause, (asked and last) or bool(indirect or _QUESTION_START.match(clause)))
+                )
     return parts
