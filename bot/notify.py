@@ -45,6 +45,7 @@ from email.utils import format_datetime
 from bot.clock import Clock
 from bot.exceptions import BotError
 from bot.knowledge.faq import Window, format_date
+from bot.knowledge.windows import covers, window_on
 from bot.mail.compose import parse_mail_from
 from bot.mail.headers import domain_of
 from bot.store.base import Notice, OutgoingMail, Store, Subscription
@@ -78,22 +79,6 @@ class DeliveryFailed(Exception):
     def __init__(self, message: str, *, permanent: bool) -> None:
         super().__init__(message)
         self.permanent = permanent
-
-
-def covers(window: Window, programme: str) -> bool:
-    return window.programme in (programme, "both")
-
-
-def open_windows(windows: Mapping[str, Window], today: dt.date, programme: str) -> list[Window]:
-    """The programme's windows open on ``today``, earliest first."""
-    found = [w for w in windows.values() if covers(w, programme) and w.status(today) == "open"]
-    return sorted(found, key=lambda w: w.opens)
-
-
-def next_window(windows: Mapping[str, Window], today: dt.date, programme: str) -> Window | None:
-    """The programme's earliest window that has not opened yet, if the sources date one."""
-    later = [w for w in windows.values() if covers(w, programme) and w.opens > today]
-    return min(later, key=lambda w: w.opens, default=None)
 
 
 def is_due(subscription: Subscription, window: Window, today: dt.date) -> bool:
@@ -355,10 +340,10 @@ async def notify_command(
             )
         channel, address, how = EMAIL, address_or_none, f"by email to {address_or_none}"
     await store.subscribe(Subscription(user_id, PROGRAMME, channel, address, clock.now()))
-    now_open = open_windows(windows, today, PROGRAMME)
-    coming = next_window(windows, today, PROGRAMME)
-    if now_open:
-        window = now_open[0]
+    state = window_on(windows, today, PROGRAMME)
+    coming = state.next
+    if state.open is not None:
+        window = state.open
         when = (
             f"Applications for the {window.label} are open now, until "
             f"{format_date(window.closes)}: you can apply today. I'll tell you {how} when the "
