@@ -168,7 +168,13 @@ class Assistant:
         self.compose = compose
         self.on_submitted = on_submitted
         self.limits = limits
-        self.engine = FlowEngine(knowledge.flows, knowledge.finder, today, self._window_sentence)
+        self.engine = FlowEngine(
+            knowledge.flows,
+            knowledge.finder,
+            today,
+            self._window_sentence,
+            windows=lambda: knowledge.faq.windows,
+        )
         self._locks: dict[str, asyncio.Lock] = {}
 
     def _window_sentence(self, window_id: str) -> str | None:
@@ -495,7 +501,7 @@ class Assistant:
             session.flows.pop(state.flow, None)
             session.active = None
         elif outcome.finished:
-            if outcome.cancelled or not self._is_form(state.flow):
+            if outcome.cancelled or outcome.completed or not self._is_form(state.flow):
                 session.flows.pop(state.flow, None)
             session.active = None
 

@@ -7,14 +7,17 @@ the caller (the assistant) persists the state before sending them.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from bot.flows.model import Flow, Step
 from bot.flows.validators import VALIDATORS, academic_year, clean
 from bot.knowledge.hub_text import ANY_HUB, describe_choices, describe_hub, describe_search
+from bot.knowledge.faq import Window, format_date
 from bot.knowledge.hubs import HubFinder
 from bot.knowledge.text import fold
+from bot.knowledge.windows import WindowState, window_on
 from bot.replies import Option, Reply
 from bot.session import FlowState
 
@@ -29,6 +32,9 @@ class Outcome:
     finished: bool = False
     submit: bool = False
     cancelled: bool = False
+    # The form reached its end with nothing to submit (an application window is open, so
+    # the applicant was given their answers to take elsewhere): its draft is not kept.
+    completed: bool = False
 
 
 def match_option(options: tuple[Option, ...], text: str) -> Option | None:
@@ -61,11 +67,20 @@ class FlowEngine:
         finder: HubFinder,
         today: Callable[[], dt.date],
         window_sentence: Callable[[str], str | None],
+        windows: Callable[[], Mapping[str, Window]] = dict,
     ) -> None:
         self.flows = flows
         self.finder = finder
         self.today = today
         self.window_sentence = window_sentence
+        self.windows = windows
+
+    def window_state(self, flow: Flow) -> WindowState | None:
+        """Today's application windows, for a form whose outcome depends on them."""
+        outcome = flow.submission.window if flow.submission is not None else None
+        if outcome is None:
+            return None
+        return window_on(self.windows(), self.today(), outcome.programme)
 
     # -- navigation ------------------------------------------------------------------
 
@@ -74,8 +89,11 @@ class FlowEngine:
         outcome = Outcome()
         if state is None:
             state = FlowState(flow=flow_id, step=None)
-            if flow.intro:
-                outcome.replies.append(Reply(self._fill(flow.intro.strip()), flow=flow_id))
+            intro = [self._fill(flow.intro.strip())] if flow.intro else []
+            if (window := self.window_state(flow)) is not None and window.sentence():
+                intro.append(str(window.sentence()))
+            if intro:
+                outcome.replies.append(Reply("\n\n".join(intro), flow=flow_id))
         state.editing = False
         state.step = self._first_open(flow, state)
         if state.step is None:
@@ -174,8 +192,16 @@ class FlowEngine:
             ]
             return tuple(Option(h.name, h.id) for h in hubs)
         if step.type == "review":
-            return (Option("Submit application", SUBMIT), Option("Change an answer", EDIT))
+            return (Option(self._submit_label(flow), SUBMIT), Option("Change an answer", EDIT))
         return step.options
+
+    def _submit_label(self, flow: Flow) -> str:
+        if flow.submission is None:
+            return "Submit application"
+        window = self.window_state(flow)
+        if window is not None and window.is_open and flow.submission.window is not None:
+            return flow.submission.window.while_open.button
+        return flow.submission.submit_button
 
     def _candidates(self, state: FlowState, step: Step) -> list[str]:
         if state.candidates:
@@ -232,7 +258,11 @@ class FlowEngine:
             elif step.type == "confirm" and value:
                 value = "Confirmed"
             lines.append(f"- {step.label}: {value or '(left blank)'}")
-        lines.append("\nSubmit it, or change any answer first.")
+        label = self._submit_label(flow)
+        if label == "Submit application":
+            lines.append("\nSubmit it, or change any answer first.")
+        else:
+            lines.append(f'\nChoose "{label}", or change any answer first.')
         return "\n".join(lines)
 
     # -- answering -------------------------------------------------------------------
@@ -285,12 +315,47 @@ class FlowEngine:
                         )
                     ),
                 )
+        if value is not None and step.criterion is not None and step.criterion.immediate:
+            verdict = self._criterion_verdict(step, value)
+            if step.criterion.stop and value != step.criterion.passes:
+                if state.editing:
+                    # Changed at the review: everything else answered is kept.
+                    value, error = None, (
+                        f"{verdict}\n\nYour other answers are kept: choose again, or /cancel "
+                        "to stop here."
+                    )
+                else:
+                    state.answers.clear()
+                    state.step = None
+                    outcome.replies.append(
+                        Reply(
+                            f"{verdict}\n\nThe form stops here, and nothing you answered has "
+                            f"been kept. If you chose that by mistake, /apply {flow.id} starts "
+                            "again.",
+                            flow=flow.id,
+                        )
+                    )
+                    outcome.finished = outcome.cancelled = True
+                    return outcome
+            else:
+                note = "\n".join(p for p in (note, verdict) if p)
         if error is not None or value is None:
             reply = self.question(flow, state, note=error or "")
             outcome.replies.append(reply)
             return outcome
         self._accept(flow, state, step, value, outcome, note)
         return outcome
+
+    def _criterion_verdict(self, step: Step, value: str) -> str:
+        """A criterion's verdict on one answer: met, or not met with why and what to do."""
+        criterion = step.criterion
+        assert criterion is not None
+        if value == criterion.passes:
+            return " ".join(p for p in (f"{criterion.name}: met.", criterion.met) if p)
+        parts = [f"{criterion.name}: not met. {self._fill(criterion.failure.strip())}"]
+        if criterion.advice:
+            parts.append(self._fill(criterion.advice.strip()))
+        return "\n".join(parts)
 
     def _cross_check(self, flow: Flow, state: FlowState, step: Step, value: str) -> str | None:
         """The form's declared rules across answers, checked as the later answer is given."""
@@ -387,6 +452,12 @@ class FlowEngine:
                     note="Some answers are still missing: " + ", ".join(missing),
                 )
                 return outcome
+            window = self.window_state(flow)
+            if window is not None and window.open is not None:
+                outcome.replies.append(Reply(self._while_open(flow, state, window.open), flow=flow.id))
+                state.step = None
+                outcome.finished = outcome.completed = True
+                return outcome
             outcome.submit = True
             return outcome
         editable = [s for s in flow.path(state.answers) if s.is_question and s.type != "consent"]
@@ -424,6 +495,49 @@ class FlowEngine:
             )
         )
         return outcome
+
+    def _while_open(self, flow: Flow, state: FlowState, window: Window) -> str:
+        """What a form says instead of submitting while an application window is open."""
+        assert flow.submission is not None and flow.submission.window is not None
+        hub = self.finder.directory.get(state.answers.get(flow.submission.hub, ""))
+        values = {
+            **state.answers,
+            "summary": self.plain_answers(flow, state),
+            "window_label": window.label,
+            "window_opens": format_date(window.opens),
+            "window_closes": format_date(window.closes),
+            "hub_name": hub.name if hub else "your Maths Hub",
+            "academic_year": academic_year(self.today()),
+        }
+        # One pass, so an answer that happens to contain "{summary}" is left as typed.
+        return re.sub(
+            r"\{([a-z][a-z0-9_]*)\}",
+            lambda found: values.get(found.group(1), found.group(0)),
+            flow.submission.window.while_open.message.strip(),
+        )
+
+    def plain_answers(self, flow: Flow, state: FlowState) -> str:
+        """The answers as plain "label: answer" lines under their sections, to copy into
+        another form (consent and the 'tell me when applications open' question left out)."""
+        notify = flow.submission.notify_when_open if flow.submission else None
+        skipped = {notify.field} if notify is not None else set()
+        lines: list[str] = []
+        section = None
+        for step in flow.path(state.answers):
+            if not step.is_question or step.type == "consent" or step.field in skipped:
+                continue
+            if step.section and step.section != section:
+                section = step.section
+                lines.append(f"\n{section}" if lines else section)
+            value = state.answers.get(step.field, "")
+            if step.type in ("hub", "hub_pick") and (hub := self.finder.directory.get(value)):
+                value = hub.name
+            elif step.type == "confirm" and value:
+                value = "Confirmed"
+            else:
+                value = next((o.label for o in step.options if o.value == value), value)
+            lines.append(f"{step.label}: {value or '(left blank)'}")
+        return "\n".join(lines)
 
     def back(self, state: FlowState) -> Outcome:
         flow = self.flows[state.flow]

@@ -67,6 +67,10 @@ Options = Annotated[tuple[Option, ...], WithJsonSchema({"type": "array", "items"
 TEMPLATE_NAMES = frozenset(
     {"reference", "hub_name", "academic_year"}
 )
+# What a window's while_open message may use besides the form's field ids.
+WHILE_OPEN_NAMES = frozenset(
+    {"summary", "window_label", "window_opens", "window_closes", "hub_name", "academic_year"}
+)
 
 
 class _Spec(BaseModel):
@@ -142,9 +146,25 @@ class Condition(_Spec):
 
 
 class Criterion(_Spec):
+    """An essential criterion the answer must meet (``passes`` is the option value that
+    meets it).  An eligibility check gives its verdict at the end; a criterion with
+    ``stop`` or ``advice`` gives it as soon as the answer is given."""
+
     name: str
     passes: str = "yes"
-    failure: str
+    failure: str = Field(description="Why the criterion matters, said when it is not met.")
+    met: str | None = Field(None, description="Said after 'NAME: met.' when it is met.")
+    advice: str | None = Field(None, description="What to do if it is not met.")
+    stop: bool = Field(
+        False,
+        description="true: an answer that does not meet it ends the form (nothing is kept); "
+        "changed at the review, it is refused and the other answers are kept.",
+    )
+
+    @property
+    def immediate(self) -> bool:
+        """Whether the verdict is given as the question is answered."""
+        return self.stop or self.advice is not None or self.met is not None
 
 
 class Step(_Spec):
@@ -235,6 +255,28 @@ class NotifyWhenOpen(_Spec):
     )
 
 
+class WhileOpen(_Spec):
+    """What a form does instead of submitting while an application window is open."""
+
+    button: str = Field(description="The review's button (instead of submitting).")
+    message: str = Field(
+        description="Said instead of submitting; may use {summary} (the answers as text to "
+        "paste elsewhere), {window_label}, {window_opens}, {window_closes}, {hub_name}, "
+        "{academic_year} and the form's field ids."
+    )
+
+
+class WindowOutcome(_Spec):
+    """The outcome depends on the programme's application window on the day
+    (``windows:`` in knowledge/faq.yaml, the settings clock's date): while one is open,
+    ``while_open``; while none is, the submission as declared (the email to the hub)."""
+
+    programme: Literal["specialist", "workgroups"] = Field(
+        description="Whose application windows count."
+    )
+    while_open: WhileOpen
+
+
 class Submission(_Spec):
     """What happens when the form is submitted: the roles its fields play."""
 
@@ -257,6 +299,12 @@ class Submission(_Spec):
     footer: str = ""
     notify_when_open: NotifyWhenOpen | None = Field(
         None, description="The question that asks to be told when applications open."
+    )
+    submit_button: str = Field("Submit application", description="The review's submit button.")
+    window: WindowOutcome | None = Field(
+        None,
+        description="Submit only while no application window is open; while one is, say "
+        "'window.while_open.message' instead.",
     )
 
 
@@ -459,6 +507,14 @@ class _Checker:
             self.add(step.line, f"{where}: missing field 'prompt'")
         if step.when is not None:
             self._condition(step.when, item.get("when"), where)
+        if step.criterion is not None and step.options:
+            values = [o.value for o in step.options]
+            if step.criterion.passes not in values:
+                self.add(
+                    line_of(item.get("criterion"), "passes"),
+                    f"{where}: criterion passes {step.criterion.passes!r} is not one of its "
+                    f"option values ({', '.join(values)})",
+                )
         if step.next and step.next != "end" and step.next not in self.known:
             self.add(line_of(item, "next"), f"{where}: 'next' names unknown step {step.next!r}")
 
@@ -559,6 +615,15 @@ class _Checker:
                 self._field(
                     line_of(raw_notify, "email"), "notify_when_open.email", notify.email, ("email",)
                 )
+        if sub.window is not None:
+            raw_window = raw.get("window")
+            raw_open = raw_window.get("while_open") if isinstance(raw_window, LineDict) else None
+            for name in _template_names(sub.window.while_open.message):
+                if name not in self.known | WHILE_OPEN_NAMES:
+                    self.add(
+                        line_of(raw_open, "message"),
+                        f"submission: window.while_open.message uses unknown placeholder {{{name}}}",
+                    )
         allowed = self.known | TEMPLATE_NAMES
         for key in ("subject", "heading", "confirmation", "footer", "signatures_note"):
             text = getattr(sub, key)
