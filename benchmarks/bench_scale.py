@@ -350,7 +350,7 @@ def main() -> None:
         results["outbox_msgs_per_s"] = round(rate, 1)
         results["outbox_10k_rss_mb"] = round(rss, 1)
 
-        wall, rss, _ = run_child(["export", "--hub", HUB], child_env(data))
+        wall, rss, _ = run_child(["export", "--form", "eoi", "--hub", HUB], child_env(data))
         wall_json, rss_json, _ = run_child(
             ["export", "--hub", HUB, "--format", "json"], child_env(data)
         )

@@ -50,7 +50,7 @@ STATEMENT = " ".join(
 CONVERSATION: list[tuple[str, str]] = [
     ("How much release time do the teachers get?", ""),
     ("Is there a cost to the school?", ""),
-    ("/apply", "Question 1 of 23"),
+    ("/apply eoi", "Question 1 of 23"),
     ("I agree", "Question 2 of 23"),
     ("Denbigh School", "Question 3 of 23"),
     ("Denbigh Road, Shenley, Milton Keynes MK5 6BH", "Question 4 of 23"),
@@ -133,7 +133,7 @@ async def make_drafts(count: int, data_dir: Path) -> None:
     base = rss_kb()
     for n in range(count):
         user = f"tg:{10_000_000 + n}"
-        await services.assistant.handle(Incoming(user, "/apply"))
+        await services.assistant.handle(Incoming(user, "/apply eoi"))
         await services.assistant.handle(Incoming(user, "yes"))
         await services.assistant.handle(Incoming(user, f"School number {n}"))
     took = time.perf_counter() - started

@@ -47,7 +47,7 @@ TODAY = "2026-11-23"
 CONVERSATION: list[tuple[str, str]] = [
     ("How much release time do the teachers get?", ""),
     ("Is there a cost to the school?", ""),
-    ("/apply", "Question 1 of 23"),
+    ("/apply eoi", "Question 1 of 23"),
     ("yes", "Question 2 of 23"),
     ("Denbigh School", "Question 3 of 23"),
     ("Denbigh Road, Shenley, Milton Keynes MK5 6BH", "Question 4 of 23"),
@@ -59,7 +59,7 @@ CONVERSATION: list[tuple[str, str]] = [
     ("Harry Hod", "Question 9 of 23"),
     ("hod@school.org.uk", "Question 10 of 23"),
 ]
-DRAFT = [("/apply", "Question 1"), ("yes", "Question 2"), ("Denbigh School", "Question 3")]
+DRAFT = [("/apply eoi", "Question 1"), ("yes", "Question 2"), ("Denbigh School", "Question 3")]
 
 
 def free_port() -> int:

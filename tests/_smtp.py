@@ -194,7 +194,7 @@ def mail_body(message: EmailMessage, subtype: str) -> str:
 async def submit(assistant: Assistant, user: str = "u1", **overrides: str) -> str:
     """Fill in and submit the EoI through the real assistant; returns the reference."""
     answers = dict(ANSWERS) | overrides
-    replies = await assistant.handle(Incoming(user, "/apply"))
+    replies = await assistant.handle(Incoming(user, "/apply eoi"))
     for _ in range(len(answers) + 2):
         field_id = next((r.field for r in reversed(replies) if r.field), None)
         if field_id == "review":

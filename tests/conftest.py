@@ -125,7 +125,7 @@ class Chat:
 
     async def fill_until(self, stop_field: str) -> None:
         """Start (or resume) the EoI and answer every field until ``stop_field`` is asked."""
-        await self.send("/apply")
+        await self.send("/apply eoi")
         answers = dict(EOI_ANSWERS)
         for _ in range(len(EOI_ANSWERS) + 1):
             if self.field == stop_field:

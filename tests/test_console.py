@@ -33,7 +33,7 @@ def turns(objects: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
 
 
 def test_jsonl_contract_and_a_whole_application(bot_env: dict[str, str]) -> None:
-    lines = ["/apply"] + [value for _, value in EOI_ANSWERS] + ["submit"]
+    lines = ["/apply eoi"] + [value for _, value in EOI_ANSWERS] + ["submit"]
     objects = run_chat(bot_env, lines, "--user", "school-1")
     for obj in objects:
         if obj != {"turn": "end"}:
@@ -48,8 +48,8 @@ def test_jsonl_contract_and_a_whole_application(bot_env: dict[str, str]) -> None
 
 
 def test_a_choice_may_be_sent_as_its_label_or_its_value(bot_env: dict[str, str]) -> None:
-    by_value = turns(run_chat(bot_env, ["/apply", "yes"], "--user", "a"))
-    by_label = turns(run_chat(bot_env, ["/apply", "I agree"], "--user", "b"))
+    by_value = turns(run_chat(bot_env, ["/apply eoi", "yes"], "--user", "a"))
+    by_label = turns(run_chat(bot_env, ["/apply eoi", "I agree"], "--user", "b"))
     assert by_value[-1][-1]["field"] == by_label[-1][-1]["field"] == "school_name"
 
 
@@ -68,7 +68,7 @@ def test_resume_in_a_new_process_after_kill_9(bot_env: dict[str, str]) -> None:
         return messages
 
     read_turn()
-    answers = ["/apply"] + [value for _, value in EOI_ANSWERS[:6]]
+    answers = ["/apply eoi"] + [value for _, value in EOI_ANSWERS[:6]]
     for line in answers:
         proc.stdin.write(line + "\n")
         proc.stdin.flush()

@@ -50,7 +50,7 @@ async def test_complete_application_is_stored_with_a_reference(
 
 async def test_questions_say_where_the_applicant_is(assistant: Assistant) -> None:
     chat = Chat(assistant)
-    await chat.send("/apply")
+    await chat.send("/apply eoi")
     assert "Question 1 of" in chat.text and "Privacy" in chat.text
     await chat.send("I agree")
     assert "Question 2 of 23 — School details" in chat.text
@@ -61,7 +61,7 @@ async def test_nothing_personal_is_asked_before_consent(
     assistant: Assistant, store: SqliteStore
 ) -> None:
     chat = Chat(assistant)
-    await chat.send("/apply")
+    await chat.send("/apply eoi")
     assert chat.field == "privacy_consent"
     for part in ("What I collect", "Why", "Who receives it", "How long", "/forget"):
         assert part in chat.text

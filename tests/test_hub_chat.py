@@ -9,7 +9,7 @@ from tests.conftest import EOI_ANSWERS, Chat
 
 async def _at_hub_step(chat: Chat, address: str) -> None:
     answers = dict(EOI_ANSWERS, school_address=address)
-    await chat.send("/apply")
+    await chat.send("/apply eoi")
     for _ in range(len(answers)):
         if chat.field == "maths_hub":
             return

@@ -36,7 +36,7 @@ from tests.conftest import PYTHON, run_bot
 
 
 def chat_input() -> str:
-    lines = ["/apply"] + [value for _, value in ANSWERS] + ["submit", "/status"]
+    lines = ["/apply eoi"] + [value for _, value in ANSWERS] + ["submit", "/status"]
     return "\n".join(lines) + "\n"
 
 
@@ -96,27 +96,27 @@ def test_outbox_lists_and_a_second_retry_sends_nothing(
 
 def test_export_csv_json_and_since(console_submission: dict[str, str]) -> None:
     env = console_submission
-    as_csv = run_bot(env, "export", "--hub", HUB)
+    as_csv = run_bot(env, "export", "--form", "eoi", "--hub", HUB)
     assert as_csv.returncode == 0, as_csv.stderr
     rows = list(csv.reader(io.StringIO(as_csv.stdout)))
     assert rows[0] == ["reference", "submitted_at", "hub_id", *FORM_ORDER]
     assert len(rows) == 2 and rows[1][0] == "EOI-2026-0001" and rows[1][3] == "Denbigh School"
-    as_json = run_bot(env, "export", "--hub", HUB, "--format", "json")
+    as_json = run_bot(env, "export", "--form", "eoi", "--hub", HUB, "--format", "json")
     (record,) = json.loads(as_json.stdout)
     assert list(record) == rows[0] and record["teacher1_name"] == "Alex Jones"
     later = (dt.date.today() + dt.timedelta(days=1)).isoformat()
     assert (
         json.loads(
-            run_bot(env, "export", "--hub", HUB, "--format", "json", "--since", later).stdout
+            run_bot(env, "export", "--form", "eoi", "--hub", HUB, "--format", "json", "--since", later).stdout
         )
         == []
     )
-    other = run_bot(env, "export", "--hub", "cambridge")
+    other = run_bot(env, "export", "--form", "eoi", "--hub", "cambridge")
     assert other.returncode == 0 and len(other.stdout.splitlines()) == 1  # the header only
 
 
 def test_export_refuses_an_unknown_hub(bot_env: dict[str, str]) -> None:
-    proc = run_bot(bot_env, "export", "--hub", "enigmaa")
+    proc = run_bot(bot_env, "export", "--form", "eoi", "--hub", "enigmaa")
     assert proc.returncode == 2
     assert "unknown hub id 'enigmaa'" in proc.stderr and "enigma" in proc.stderr
     assert proc.stdout == ""
@@ -170,12 +170,17 @@ def test_the_command_functions_directly(tmp_path: Path, capsys: pytest.CaptureFi
     assert "sent" in capsys.readouterr().out
     assert outbox_command(argparse.Namespace(action="retry"), settings) == 0
     assert "sent 0 now" in capsys.readouterr().out
-    args = argparse.Namespace(hub=HUB, format="json", since=TODAY - dt.timedelta(days=400))
+    args = argparse.Namespace(
+        hub=HUB, format="json", since=TODAY - dt.timedelta(days=400), form="eoi"
+    )
     assert export_command(args, settings) == 0
     (record,) = json.loads(capsys.readouterr().out)
     assert record["hod_email"] == "s.patel@denbigh.example.org"
     assert (
-        export_command(argparse.Namespace(hub="nowhere", format="csv", since=None), settings) == 2
+        export_command(
+            argparse.Namespace(hub="nowhere", format="csv", since=None, form="eoi"), settings
+        )
+        == 2
     )
 
 

@@ -15,7 +15,7 @@ from tests._smtp import ANSWERS, TODAY
 async def attempt(assistant: Assistant, user: str, **overrides: str) -> str:
     """Fill in the EoI and press submit; the text of the last replies."""
     answers = dict(ANSWERS) | overrides
-    replies = await assistant.handle(Incoming(user, "/apply"))
+    replies = await assistant.handle(Incoming(user, "/apply eoi"))
     for _ in range(len(answers) + 2):
         field_id = next((r.field for r in reversed(replies) if r.field), None)
         if field_id == "review":

@@ -48,7 +48,7 @@ async def test_a_database_from_before_schema_versions_is_migrated(tmp_path: Path
 
 COMMANDS = [
     ("chat", "--jsonl"),
-    ("export", "--hub", "enigma"),
+    ("export", "--form", "eoi", "--hub", "enigma"),
     ("outbox",),
     ("outbox", "retry"),
     ("unanswered",),
@@ -207,7 +207,7 @@ def test_a_full_disk_mid_form_exits_with_one_line_and_keeps_saved_answers(
                     pass
 
             turn_end()
-            for line in ["/apply", "I agree", "Denbigh School"]:
+            for line in ["/apply eoi", "I agree", "Denbigh School"]:
                 proc.stdin.write(line + "\n")
                 proc.stdin.flush()
                 turn_end()

@@ -68,7 +68,7 @@ def texts(calls: list[Call]) -> str:
 
 async def fill_eoi(bot: RunningBot, user: int = USER, *, school: str = SCHOOL) -> list[Call]:
     """The whole Expression of Interest through Telegram, by buttons where offered."""
-    sent = await bot.say(user, "/apply")
+    sent = await bot.say(user, "/apply eoi")
     assert "Question 1 of 23" in texts(sent)
     sent = await bot.press(user, sent[-1], "I agree")
     for number, answer in enumerate(
@@ -130,6 +130,7 @@ async def test_start_shows_the_menu_as_buttons_and_commands_are_registered(
         "Am I eligible?",
         "Find my Maths Hub",
         "Apply for a Work Group",
+        "Specialist Programme interest",
     ]
     registered = api.called("setMyCommands")[0].params["commands"]
     assert [c["command"] for c in registered] == [name for name, _ in COMMANDS]
@@ -196,7 +197,7 @@ async def test_whole_eoi_through_telegram_is_stored_with_its_email(
 
 
 async def test_sticker_and_photo_mid_form_keep_the_step(bot: RunningBot, api: FakeBotApi) -> None:
-    sent = await bot.say(USER, "/apply")
+    sent = await bot.say(USER, "/apply eoi")
     await bot.press(USER, sent[-1], "I agree")
     sent = await bot.deliver(api.sticker(USER), USER)
     assert "sticker" in texts(sent)
@@ -209,7 +210,7 @@ async def test_sticker_and_photo_mid_form_keep_the_step(bot: RunningBot, api: Fa
 
 async def test_stale_buttons_change_nothing(bot: RunningBot, api: FakeBotApi) -> None:
     menu = await bot.say(USER, "/start")
-    consent = await bot.say(USER, "/apply")
+    consent = await bot.say(USER, "/apply eoi")
     await bot.press(USER, consent[-1], "I agree")
     await bot.say(USER, "Denbigh School")
     # The consent button again: an earlier question.
@@ -233,7 +234,7 @@ async def test_stale_buttons_change_nothing(bot: RunningBot, api: FakeBotApi) ->
 async def test_a_button_from_before_a_restart(api: FakeBotApi, tmp_path: Path) -> None:
     settings = make_settings(tmp_path, api)
     async with RunningBot(api, settings) as first:
-        consent = await first.say(USER, "/apply")
+        consent = await first.say(USER, "/apply eoi")
         menu = await first.say(USER, "/start")
     async with RunningBot(api, settings) as second:
         # Self-describing data: the consent button still answers the consent question.
@@ -247,7 +248,7 @@ async def test_a_button_from_before_a_restart(api: FakeBotApi, tmp_path: Path) -
 
 
 async def test_a_redelivered_update_is_answered_once(bot: RunningBot, api: FakeBotApi) -> None:
-    consent = await bot.say(USER, "/apply")
+    consent = await bot.say(USER, "/apply eoi")
     await bot.press(USER, consent[-1], "I agree")
     update_id = api.text(USER, "Denbigh School")
     first = await bot.deliver(update_id, USER)
@@ -265,7 +266,7 @@ async def test_a_redelivered_update_is_answered_once(bot: RunningBot, api: FakeB
 async def test_messages_from_one_chat_are_handled_in_order(
     bot: RunningBot, api: FakeBotApi
 ) -> None:
-    consent = await bot.say(USER, "/apply")
+    consent = await bot.say(USER, "/apply eoi")
     await bot.press(USER, consent[-1], "I agree")
     answers = [
         "Denbigh School",
@@ -524,7 +525,7 @@ async def test_many_chats_at_once_all_persist(bot: RunningBot, api: FakeBotApi) 
     over another's (this once failed with 'cannot start a transaction within a transaction')."""
     users = range(3000, 3020)
     last = 0
-    for text in ("/apply", "yes", "Denbigh School"):
+    for text in ("/apply eoi", "yes", "Denbigh School"):
         for user in users:
             last = api.text(user, text)
     await bot.settle(last, within=20)

@@ -71,7 +71,7 @@ async def test_kill_mid_form_then_resume_in_a_new_process(api: FakeBotApi, tmp_p
     data_dir = tmp_path / "data"
     process = await start_bot(api, data_dir)
     try:
-        await ask(api, "/apply", "Question 1 of 23", within=30)
+        await ask(api, "/apply eoi", "Question 1 of 23", within=30)
         await ask(api, "yes", "Question 2 of 23")
         await ask(api, "Denbigh School", "Question 3 of 23")
         last = api.text(USER, "Denbigh Road, Shenley, Milton Keynes MK5 6BH")

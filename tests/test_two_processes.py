@@ -67,7 +67,7 @@ def test_two_terminals_never_lose_a_draft_nor_submit_it_twice(
     terminals: tuple[Terminal, Terminal], bot_env: dict[str, str]
 ) -> None:
     first, second = terminals
-    first.say("/apply")
+    first.say("/apply eoi")
     for _, value in ANSWERS[:11]:
         first.say(value)
     # The second terminal still holds the session it read at start; its next message must

@@ -139,7 +139,7 @@ async def test_two_browsers_never_see_each_others_messages(client: TestClient[An
     alice, bob = Browser(client), Browser(client)
     await alice.history()
     await bob.history()
-    await alice.say("/apply")
+    await alice.say("/apply eoi")
     await alice.say("yes", label="I agree", field="privacy_consent")
     await alice.say("Secret Academy")
     bob_view = await bob.history()
@@ -155,12 +155,12 @@ async def test_two_tabs_of_one_browser_are_one_conversation(client: TestClient[A
     second = Browser(client)
     second.cookie = first.cookie
     await second.history()
-    await first.say("/apply")
+    await first.say("/apply eoi")
     caught_up = await second.history(after=second.seq)
     assert caught_up[0] == {
         "seq": caught_up[0]["seq"],
         "role": "user",
-        "text": "/apply",
+        "text": "/apply eoi",
         "field": None,
         "flow": None,
         "options": [],
@@ -180,7 +180,7 @@ async def test_a_button_records_its_label_and_a_stale_button_changes_nothing(
 ) -> None:
     browser = Browser(client)
     await browser.history()
-    await browser.say("/apply")
+    await browser.say("/apply eoi")
     reply = await browser.say("yes", label="I agree", field="privacy_consent")
     assert reply[0]["text"] == "I agree"
     stale = await browser.say("no", label="No, stop here", field="privacy_consent")
@@ -198,10 +198,10 @@ async def test_posts_from_other_origins_or_without_json_are_refused(
     browser = Browser(client)
     await browser.history()
     for headers in ({"Origin": HUB_SITE}, {"Origin": "null"}, {"Origin": ""}):
-        response = await browser.post({"text": "/apply"}, **headers)
+        response = await browser.post({"text": "/apply eoi"}, **headers)
         assert response.status == 403
         assert "refused" in (await response.json())["error"]
-    response = await browser.post({"text": "/apply"}, **{"Content-Type": "text/plain"})
+    response = await browser.post({"text": "/apply eoi"}, **{"Content-Type": "text/plain"})
     assert response.status == 415
     assert browser.cookie is not None
     session = await store.load_session(user_id_for(browser.cookie))
@@ -225,7 +225,7 @@ async def test_malformed_bodies_get_a_clear_400(client: TestClient[Any, Any]) ->
 async def test_size_limits_answer_clearly_and_lose_nothing(client: TestClient[Any, Any]) -> None:
     browser = Browser(client)
     await browser.history()
-    await browser.say("/apply")
+    await browser.say("/apply eoi")
     await browser.say("yes", field="privacy_consent")
     response = await browser.post({"text": "x" * (MAX_TEXT_CHARS + 1)})
     assert response.status == 413
@@ -303,7 +303,7 @@ async def test_forget_deletes_the_data_and_the_cookie(
 ) -> None:
     browser = Browser(client)
     await browser.history()
-    await browser.say("/apply")
+    await browser.say("/apply eoi")
     await browser.say("yes", field="privacy_consent")
     await browser.say("Denbigh School")
     token = browser.cookie
@@ -329,7 +329,7 @@ async def test_a_transcript_that_lags_the_session_re_asks_the_current_question(
     """The server stopped after saving an answer but before recording its replies."""
     browser = Browser(client)
     await browser.history()
-    await browser.say("/apply")
+    await browser.say("/apply eoi")
     assert browser.cookie is not None
     await assistant.handle(Incoming(user_id_for(browser.cookie), "yes"))  # not recorded
     again = Browser(client)
@@ -342,7 +342,7 @@ async def test_a_transcript_that_lags_the_session_re_asks_the_current_question(
 async def test_a_message_sent_twice_is_answered_once(client: TestClient[Any, Any]) -> None:
     browser = Browser(client)
     await browser.history()
-    await browser.say("/apply", id="0b7a3c52-1111-4c1e-9d7f-123456789abc")
+    await browser.say("/apply eoi", id="0b7a3c52-1111-4c1e-9d7f-123456789abc")
     first = await browser.say("yes", id="0b7a3c52-2222-4c1e-9d7f-123456789abc")
     assert first[-1]["field"] == "school_name"
     await browser.say("Denbigh School", id="0b7a3c52-3333-4c1e-9d7f-123456789abc")
