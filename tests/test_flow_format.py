@@ -177,3 +177,35 @@ def test_no_module_names_a_particular_form() -> None:
         if pattern.search(line) and not line.lstrip().startswith("#")
     ]
     assert offenders == []
+
+
+def test_the_specialist_forms_own_features_are_checked_with_a_line(tmp_path: Path) -> None:
+    """A criterion's passing value, the window's message and its keys, as a hub editor
+    might get them wrong in flows/specialist.yaml."""
+    assert "specialist" in FORMS
+    flows = _copy(tmp_path)
+    path = flows / "specialist.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace("    programme: specialist\n", "    programme: specialist\n    program: x\n"),
+        encoding="utf-8",
+    )
+    line = _line_of(path, "program: x")
+    assert f"{path}:{line}: submission.window: unknown key 'program'" in _problems(flows)
+    path.write_text(
+        text.replace('      passes: "yes"\n', '      passes: "Yes"\n', 1).replace(
+            "the window opened on {window_opens}", "the window opened on {window_open}"
+        ),
+        encoding="utf-8",
+    )
+    problems = _problems(flows)
+    line = _line_of(path, 'passes: "Yes"')
+    assert (
+        f"{path}:{line}: step qts: criterion passes 'Yes' is not one of its option values (yes, no)"
+        in problems
+    )
+    line = _line_of(path, "message: |-", after=_line_of(path, "while_open:"))
+    assert (
+        f"{path}:{line}: submission: window.while_open.message uses unknown placeholder "
+        "{window_open}" in problems
+    )

@@ -107,7 +107,9 @@ def test_export_csv_json_and_since(console_submission: dict[str, str]) -> None:
     later = (dt.date.today() + dt.timedelta(days=1)).isoformat()
     assert (
         json.loads(
-            run_bot(env, "export", "--form", "eoi", "--hub", HUB, "--format", "json", "--since", later).stdout
+            run_bot(
+                env, "export", "--form", "eoi", "--hub", HUB, "--format", "json", "--since", later
+            ).stdout
         )
         == []
     )

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 from bot.flows.model import Flow, Step
 from bot.flows.validators import VALIDATORS, academic_year, clean
-from bot.knowledge.hub_text import ANY_HUB, describe_choices, describe_hub, describe_search
 from bot.knowledge.faq import Window, format_date
+from bot.knowledge.hub_text import ANY_HUB, describe_choices, describe_hub, describe_search
 from bot.knowledge.hubs import HubFinder
 from bot.knowledge.text import fold
 from bot.knowledge.windows import WindowState, window_on
@@ -320,9 +320,12 @@ class FlowEngine:
             if step.criterion.stop and value != step.criterion.passes:
                 if state.editing:
                     # Changed at the review: everything else answered is kept.
-                    value, error = None, (
-                        f"{verdict}\n\nYour other answers are kept: choose again, or /cancel "
-                        "to stop here."
+                    value, error = (
+                        None,
+                        (
+                            f"{verdict}\n\nYour other answers are kept: choose again, or /cancel "
+                            "to stop here."
+                        ),
                     )
                 else:
                     state.answers.clear()
@@ -454,7 +457,9 @@ class FlowEngine:
                 return outcome
             window = self.window_state(flow)
             if window is not None and window.open is not None:
-                outcome.replies.append(Reply(self._while_open(flow, state, window.open), flow=flow.id))
+                outcome.replies.append(
+                    Reply(self._while_open(flow, state, window.open), flow=flow.id)
+                )
                 state.step = None
                 outcome.finished = outcome.completed = True
                 return outcome

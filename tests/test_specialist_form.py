@@ -1,0 +1,376 @@
+"""The Specialist Programme interest form (flows/specialist.yaml), end to end.
+
+Driven like the EoI: in-process over a real SQLite file, as ``chat --jsonl`` in a
+subprocess, with the email through aiosmtpd on loopback, and over Telegram against the
+fake Bot API.  Its outcome follows the application window on the settings clock's day:
+Cohort 11's window (16 December 2025 to 23 April 2026, knowledge/faq.yaml) is open on
+OPEN_DAY and closed on TODAY.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.assistant import Assistant
+from bot.knowledge.base import Knowledge
+from bot.knowledge.windows import window_on
+from bot.services import open_services
+from bot.store.sqlite import SqliteStore
+from tests._smtp import HUB, HUB_ADDRESS, SmtpServer, contacts_file
+from tests.conftest import PYTHON, ROOT, TODAY, Chat
+from tests.fake_bot_api import FakeBotApi, RunningBot
+
+OPEN_DAY = dt.date(2026, 1, 10)  # inside Cohort 11's window
+TEACHER_EMAIL = "r.example@oakfield.example.org"
+HEAD_EMAIL = "head@oakfield.example.org"
+CRITERIA = ["qts", "state_school_england", "teaching_ks3_ks4", "two_years_maths",
+            "observed_good_teaching"]  # fmt: skip
+
+# Valid answers for every field, in form order (labels, as a person would type them).
+ANSWERS: list[tuple[str, str]] = [
+    *((field, "Yes") for field in CRITERIA),
+    ("privacy_consent", "I agree"),
+    ("teacher_name", "Robin Example"),
+    ("teacher_email", TEACHER_EMAIL),
+    ("teacher_role", "Key Stage 3 Lead"),
+    ("school_name", "Oakfield Academy"),
+    ("school_address", "1 Oakfield Road, Shenley, Milton Keynes MK5 6BH"),
+    ("school_urn", "110394"),
+    ("maths_hub", "1"),  # the suggested hub, first
+    ("lead_practitioner", "No"),
+    ("maths_sle", "Yes"),
+    ("accredited_pd_lead", "No"),
+    ("subject_leader", "Yes"),
+    ("curriculum_development", "Yes"),
+    ("leading_collaborative_pd", "No"),
+    ("head_name", "Jane Smith"),
+    ("head_email", HEAD_EMAIL),
+    ("head_release", "Yes, agreed"),
+    ("tell_me_when_open", "Yes please"),
+]
+FIELDS = [field for field, _ in ANSWERS] + ["review"]
+
+
+def test_the_form_asks_the_essential_criteria_first_then_the_details(
+    knowledge: Knowledge,
+) -> None:
+    flow = knowledge.flows["specialist"]
+    assert [s.field for s in flow.steps] == FIELDS
+    stops = [s for s in flow.steps if s.criterion is not None]
+    assert [s.field for s in stops] == CRITERIA
+    assert all(s.criterion.stop and s.criterion.advice for s in stops if s.criterion)
+    assert flow.submission is not None and flow.submission.window is not None
+
+
+def test_the_window_comes_from_the_knowledge_base(knowledge: Knowledge) -> None:
+    windows = knowledge.faq.windows
+    on_open_day = window_on(windows, OPEN_DAY, "specialist")
+    assert on_open_day.open is not None and on_open_day.open.id == "specialist-cohort-11"
+    today = window_on(windows, TODAY, "specialist")
+    assert today.open is None and today.next is None
+    assert today.last is not None and today.last.closes == dt.date(2026, 4, 23)
+    assert "closed" in (today.sentence() or "")
+    before = window_on(windows, dt.date(2025, 12, 1), "specialist")
+    assert before.open is None and before.next is not None
+    assert window_on(windows, OPEN_DAY, "workgroups").open is None
+
+
+async def fill(chat: Chat, until: str = "review", **overrides: str) -> None:
+    """Answer every question (typing each answer) until ``until`` is asked."""
+    answers = dict(ANSWERS) | overrides
+    for _ in range(len(ANSWERS) + 1):
+        if chat.field == until:
+            return
+        assert chat.field in answers, (chat.field, chat.text)
+        await chat.send(answers[chat.field])
+    raise AssertionError(f"never reached {until}: {chat.text}")
+
+
+async def test_bare_apply_asks_which_form_and_the_button_starts_it(assistant: Assistant) -> None:
+    chat = Chat(assistant)
+    await chat.send("/start")
+    labels = [o.label for o in chat.replies[-1].options]
+    assert "Apply for a Work Group" in labels and "Specialist Programme interest" in labels
+    await chat.send("/apply")
+    assert "Which form" in chat.text
+    assert "/apply eoi" in chat.text and "/apply specialist" in chat.text
+    [offer] = chat.replies
+    assert [o.value for o in offer.options] == ["eoi", "specialist"]
+    await chat.send("specialist", button=True)
+    assert chat.field == "qts" and chat.replies[-1].flow == "specialist"
+    await chat.send("/start")  # the draft is offered to continue, the other form to start
+    labels = [o.label for o in chat.replies[-1].options]
+    assert "Continue my application" in labels and "Apply for a Work Group" in labels
+
+
+async def test_whole_walk_through_with_refusals_while_no_window_is_open(
+    assistant: Assistant, store: SqliteStore
+) -> None:
+    chat = Chat(assistant)
+    await chat.send("/apply specialist")
+    assert "Secondary Mastery Specialist Programme" in chat.text
+    # Today's window, from the knowledge base: Cohort 11 closed on 23 April 2026.
+    assert "As of 23 November 2026" in chat.text and "closed on 23 April 2026" in chat.text
+    assert "Question 1 of 23 — Essential criteria" in chat.text
+    await chat.send("maybe")
+    assert chat.field == "qts" and 'Please choose "Yes" or "No"' in chat.text
+    await chat.send("Yes")
+    assert "Qualified Teacher Status: met." in chat.text and chat.field == "state_school_england"
+    await fill(chat, "teacher_email")
+    await chat.send("robin at oakfield")
+    assert chat.field == "teacher_email" and "email" in chat.text.lower()
+    await chat.send("/skip")
+    assert chat.field == "teacher_email" and "can't be skipped" in chat.text
+    await fill(chat, "school_urn")
+    await chat.send("12345")
+    assert chat.field == "school_urn" and "six digits" in chat.text
+    await chat.send("110394")
+    # The hub is suggested from the school's address, as in the EoI.
+    assert chat.field == "maths_hub" and chat.replies[-1].options[0].value == HUB
+    await chat.send("/back")
+    assert chat.field == "school_urn" and "Current answer: 110394" in chat.text
+    await fill(chat, "head_release")
+    assert "7.5 days in each of the programme's two years" in chat.text
+    await chat.send("Not yet")
+    assert chat.field == "head_release" and "headteacher's agreement" in chat.text
+    await fill(chat, "review")
+    assert "Please check your Secondary Mastery Specialist Programme interest form" in chat.text
+    assert [o.label for o in chat.replies[-1].options] == [
+        "Send to my Maths Hub",
+        "Change an answer",
+    ]
+    # Edit one answer at the review and come back to it.
+    await chat.send("Change an answer")
+    await chat.send("edit:teacher_role")
+    assert chat.field == "teacher_role"
+    await chat.send("Second in Department")
+    assert chat.field == "review" and "Second in Department" in chat.text
+    await chat.send("Send to my Maths Hub")
+    assert "registered for the next cohort" in chat.text
+    assert "Reference: SPEC-2026-0001" in chat.text
+    assert f"by email to {TEACHER_EMAIL}" in chat.text  # told when applications open
+    [app] = await store.applications(user_id="u1")
+    assert app.form == "specialist" and app.hub_id == HUB
+    assert app.answers["teacher_role"] == "Second in Department"
+    assert app.answers["head_email"] == HEAD_EMAIL
+    [subscription] = await store.subscriptions()
+    assert subscription.address == TEACHER_EMAIL
+
+
+async def test_a_criterion_not_met_gives_the_verdict_and_what_to_do(
+    assistant: Assistant, store: SqliteStore
+) -> None:
+    chat = Chat(assistant)
+    await chat.send("/apply specialist")
+    await fill(chat, "two_years_maths")
+    await chat.send("No")
+    assert "At least two years' experience teaching maths: not met." in chat.text
+    assert "What you can do:" in chat.text and "later cohort" in chat.text
+    assert "The form stops here" in chat.text and chat.field is None
+    session = await store.load_session("u1")
+    assert session is not None and "specialist" not in session.flows
+    await chat.send("/resume")
+    assert "no application in progress" in chat.text
+
+
+async def test_a_criterion_changed_at_the_review_is_refused_and_the_rest_kept(
+    assistant: Assistant,
+) -> None:
+    chat = Chat(assistant)
+    await chat.send("/apply specialist")
+    await fill(chat, "review")
+    await chat.send("edit:qts")
+    await chat.send("No")
+    assert "Qualified Teacher Status: not met." in chat.text
+    assert "Your other answers are kept" in chat.text and chat.field == "qts"
+    await chat.send("Yes")
+    assert chat.field == "review" and "Robin Example" in chat.text
+
+
+async def test_restart_mid_form_continues_from_the_sqlite_file(
+    knowledge: Knowledge, tmp_path: Path
+) -> None:
+    db = tmp_path / "assistant.sqlite3"
+    first = await SqliteStore.open(db)
+    try:
+        chat = Chat(Assistant(knowledge, first, today=lambda: TODAY))
+        await chat.send("/apply specialist")
+        await fill(chat, "school_urn")
+    finally:
+        await first.close()
+    second = await SqliteStore.open(db)
+    try:
+        assistant = Assistant(knowledge, second, today=lambda: TODAY)
+        greeting = "\n".join(r.text for r in await assistant.greet("u1"))
+        assert "Welcome back! Your Specialist Programme interest form is saved" in greeting
+        assert "URN" in greeting
+        chat = Chat(assistant)
+        await chat.send("110394")
+        assert chat.field == "maths_hub"
+        await fill(chat, "review")
+        assert "Oakfield Academy" in chat.text and "Robin Example" in chat.text
+    finally:
+        await second.close()
+
+
+async def test_while_a_window_is_open_the_teacher_gets_a_summary_and_nothing_is_sent(
+    knowledge: Knowledge, store: SqliteStore
+) -> None:
+    chat = Chat(Assistant(knowledge, store, today=lambda: OPEN_DAY))
+    await chat.send("/apply specialist")
+    assert "is open: it closes on 23 April 2026" in chat.text
+    await fill(chat, "review")
+    button = "Show my summary for the NCETM form"
+    assert chat.replies[-1].options[0].label == button
+    await chat.send(button)
+    text = chat.text
+    assert "Applications for the Secondary Mastery Specialist Programme, Cohort 11" in text
+    assert "opened on 16 December 2025 and closes on 23 April 2026" in text
+    assert "in conjunction with your headteacher, Jane Smith" in text
+    assert "NCETM application form" in text
+    summary = text.split("NCETM application form:", 1)[1]
+    assert "Your name: Robin Example" in summary and "School URN: 110394" in summary
+    assert "Mathematics SLE: Yes" in summary and "Lead Practitioner: No" in summary
+    assert "Tell me when applications open" not in summary
+    assert await store.applications() == [] and await store.outbox() == []
+    assert await store.subscriptions() == []
+    session = await store.load_session("u1")
+    assert session is not None and "specialist" not in session.flows
+
+
+# -- email to the hub, through the outbox and a real SMTP server ----------------------------
+
+
+@pytest.fixture
+def smtp() -> Any:
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
+async def test_the_interest_is_emailed_to_the_hub_with_the_headteacher_copied(
+    tmp_path: Path, smtp: SmtpServer
+) -> None:
+    settings = smtp.settings(tmp_path, hub_contacts_file=contacts_file(tmp_path))
+    services = await open_services(settings)
+    try:
+        chat = Chat(services.assistant, user="web:teacher")
+        await chat.send("/apply specialist")
+        await fill(chat, "review", tell_me_when_open="No thanks")
+        await chat.send("Send to my Maths Hub")
+        assert "Reference: SPEC-2026-0001" in chat.text and "tell you" not in chat.text
+        for _ in range(250):
+            if smtp.messages:
+                break
+            await asyncio.sleep(0.02)
+    finally:
+        await services.close()
+    [received] = smtp.messages
+    message = received.message
+    assert set(received.rcpt_tos) == {HUB_ADDRESS, HEAD_EMAIL, TEACHER_EMAIL}
+    assert HUB_ADDRESS in str(message["To"])
+    assert HEAD_EMAIL in str(message["Cc"]) and "Jane Smith" in str(message["Cc"])
+    assert TEACHER_EMAIL in str(message["Reply-To"])
+    assert message["X-Application-Form"] == "specialist"
+    assert message["Subject"] == (
+        "Secondary Mastery Specialist Programme, interest in the next cohort: "
+        "Robin Example, Oakfield Academy (SPEC-2026-0001)"
+    )
+    body = message.get_body(("plain",))
+    assert body is not None
+    text = body.get_content()
+    assert "registration of interest for the next cohort" in text
+    assert "Essential criteria" in text and "Desirable criteria" in text
+    assert "7.5 days in each of the programme's two years" in text
+    record = next(p for p in message.iter_attachments() if p.get_filename() == "application.json")
+    answers = json.loads(record.get_content())
+    assert answers["reference"] == "SPEC-2026-0001" and answers["maths_sle"] == "yes"
+
+
+# -- chat --jsonl, in a subprocess, on either side of the window ----------------------------
+
+
+def run_jsonl(env: dict[str, str], lines: list[str]) -> list[dict[str, Any]]:
+    proc = subprocess.run(
+        [PYTHON, "-m", "bot", "chat", "--jsonl", "--user", "teacher"],
+        input="".join(line + "\n" for line in lines),
+        capture_output=True, text=True, env=env, cwd=ROOT, timeout=60, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    return [json.loads(line) for line in proc.stdout.splitlines()]
+
+
+def jsonl_answers() -> list[str]:
+    answers = dict(ANSWERS)
+    return ["/apply specialist"] + [answers[field] for field in FIELDS[:-1]]
+
+
+@pytest.mark.parametrize(
+    ("day", "button", "outcome"),
+    [
+        (TODAY, "Send to my Maths Hub", "Reference: SPEC-2026-0001"),
+        (OPEN_DAY, "Show my summary for the NCETM form", "Your name: Robin Example"),
+    ],
+)
+def test_console_jsonl_both_window_states(
+    bot_env: dict[str, str], day: dt.date, button: str, outcome: str
+) -> None:
+    env = bot_env | {"BOT_TODAY": day.isoformat()}
+    objects = run_jsonl(env, [*jsonl_answers(), button])
+    messages = [o for o in objects if o != {"turn": "end"}]
+    assert all(set(o) == {"text", "field", "options", "flow"} for o in messages)
+    asked = [o["field"] for o in messages if o["field"]]
+    assert asked == FIELDS
+    assert {o["flow"] for o in messages if o["field"]} == {"specialist"}
+    review = next(o for o in messages if o["field"] == "review")
+    assert review["options"][0] == {"label": button, "value": "submit"}
+    assert outcome in messages[-1]["text"] or outcome in "\n".join(o["text"] for o in messages[-3:])
+
+
+# -- Telegram, against the fake Bot API ------------------------------------------------------
+
+
+async def test_telegram_choose_the_form_by_button_and_send_it(tmp_path: Path) -> None:
+    from tests.test_telegram_e2e import make_settings, texts
+
+    user = 2002
+    async with FakeBotApi() as api, RunningBot(api, make_settings(tmp_path, api)) as bot:
+        sent = await bot.say(user, "/apply")
+        assert "Which form" in texts(sent)
+        sent = await bot.press(user, sent[-1], "Specialist Programme interest")
+        assert "Question 1 of 23" in texts(sent) and "closed on 23 April 2026" in texts(sent)
+        sent = await bot.press(user, sent[-1], "Yes")
+        assert "Qualified Teacher Status: met." in texts(sent)
+        answers = dict(ANSWERS)
+        for field in FIELDS[1:-1]:
+            if sent[-1].buttons and field != "maths_hub":
+                sent = await bot.press(user, sent[-1], answers[field])
+            elif field == "maths_hub":
+                sent = await bot.press(user, sent[-1], "Enigma Maths Hub")
+            else:
+                sent = await bot.say(user, answers[field])
+        assert "Please check your Secondary Mastery Specialist" in texts(sent)
+        sent = await bot.press(user, sent[-1], "Send to my Maths Hub")
+        said = texts(sent)
+        assert "Reference: SPEC-2026-0001" in said
+        assert "I'll tell you here, once, when the next application window opens" in said
+
+
+async def test_telegram_a_criterion_not_met_stops_with_advice(tmp_path: Path) -> None:
+    from tests.test_telegram_e2e import make_settings, texts
+
+    user = 2003
+    async with FakeBotApi() as api, RunningBot(api, make_settings(tmp_path, api)) as bot:
+        sent = await bot.say(user, "/apply specialist")
+        sent = await bot.press(user, sent[-1], "No")
+        said = texts(sent)
+        assert "Qualified Teacher Status: not met." in said
+        assert "What you can do:" in said and "The form stops here" in said
+        assert not sent[-1].buttons
