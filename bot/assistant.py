@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 from bot.answers import answer_question, entry_text
@@ -20,7 +20,7 @@ from bot.flows.engine import FlowEngine, Outcome, match_option
 from bot.flows.model import Flow
 from bot.flows.validators import MAX_ANSWER_CHARS, academic_year, validate_email_address
 from bot.knowledge.base import Knowledge
-from bot.knowledge.faq import FaqEntry
+from bot.knowledge.faq import FaqEntry, Window
 from bot.knowledge.hub_text import (
     ANY_HUB,
     PLACE_CHOICE,
@@ -161,8 +161,12 @@ class Assistant:
         compose: Compose | None = None,
         on_submitted: Callable[[SubmittedApplication], None] | None = None,
         limits: SubmissionLimits | None = DEFAULT_LIMITS,
+        windows: Callable[[], Mapping[str, Window]] | None = None,
     ) -> None:
         self.knowledge = knowledge
+        # The application windows as the knowledge base says now (a running service
+        # re-reads them when knowledge/faq.yaml changes); /notify and forms both use them.
+        self.windows = windows or (lambda: knowledge.faq.windows)
         self.store = store
         self.today = today
         self.compose = compose
@@ -173,12 +177,12 @@ class Assistant:
             knowledge.finder,
             today,
             self._window_sentence,
-            windows=lambda: knowledge.faq.windows,
+            windows=self.windows,
         )
         self._locks: dict[str, asyncio.Lock] = {}
 
     def _window_sentence(self, window_id: str) -> str | None:
-        window = self.knowledge.faq.windows.get(window_id)
+        window = self.windows().get(window_id)
         return window.status_sentence(self.today()) if window else None
 
     async def _notify(self, incoming: Incoming, argument: str) -> str:
@@ -191,7 +195,7 @@ class Assistant:
             user_id=incoming.user_id,
             argument=argument,
             private=incoming.private,
-            windows=self.knowledge.faq.windows,
+            windows=self.windows(),
             clock=DayClock(self.today),
             validate_email=email,
         )

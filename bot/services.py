@@ -39,10 +39,19 @@ def current_windows(settings: Settings, knowledge: Knowledge) -> Windows:
     """The application windows as ``knowledge/faq.yaml`` says now: an operator adding the
     next cohort's window needs no restart.  A file broken meanwhile keeps the loaded ones."""
 
+    path = settings.knowledge_dir / "faq.yaml"
+    # Parsed again only when the file changes: forms ask at their start and their review.
+    cache: dict[tuple[int, int], dict[str, Window]] = {}
+
     def windows() -> dict[str, Window]:
         try:
-            return load_faq(settings.knowledge_dir / "faq.yaml").windows
-        except KnowledgeError as exc:
+            stat = path.stat()
+            key = (stat.st_mtime_ns, stat.st_size)
+            if key not in cache:
+                cache.clear()
+                cache[key] = load_faq(path).windows
+            return cache[key]
+        except (KnowledgeError, OSError) as exc:
             logger.error(
                 "knowledge/faq.yaml has problems, using the windows loaded at start: %s", exc
             )
@@ -123,7 +132,12 @@ async def open_services(settings: Settings, knowledge: Knowledge | None = None) 
         sender = sender_for(settings, store, composer)
         await sender.transport.probe()  # e.g. credentials set but the server offers no TLS
         assistant = Assistant(
-            knowledge, store, today=settings.today, compose=composer, on_submitted=sender.wake
+            knowledge,
+            store,
+            today=settings.today,
+            compose=composer,
+            on_submitted=sender.wake,
+            windows=current_windows(settings, knowledge),
         )
         await sender.start()
     except BaseException:

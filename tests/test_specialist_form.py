@@ -316,7 +316,7 @@ def jsonl_answers() -> list[str]:
     ("day", "button", "outcome"),
     [
         (TODAY, "Send to my Maths Hub", "Reference: SPEC-2026-0001"),
-        (OPEN_DAY, "Show my summary for the NCETM form", "Your name: Robin Example"),
+        (OPEN_DAY, "Show my summary for the NCETM form", "opened on 16 December 2025"),
     ],
 )
 def test_console_jsonl_both_window_states(
@@ -331,7 +331,10 @@ def test_console_jsonl_both_window_states(
     assert {o["flow"] for o in messages if o["field"]} == {"specialist"}
     review = next(o for o in messages if o["field"] == "review")
     assert review["options"][0] == {"label": button, "value": "submit"}
-    assert outcome in messages[-1]["text"] or outcome in "\n".join(o["text"] for o in messages[-3:])
+    last_turn = objects[objects[:-1].index(review) + 1 :]
+    said = "\n".join(o.get("text", "") for o in last_turn)
+    assert outcome in said
+    assert ("Reference: SPEC-" in said) == (day == TODAY)
 
 
 # -- Telegram, against the fake Bot API ------------------------------------------------------
@@ -374,3 +377,34 @@ async def test_telegram_a_criterion_not_met_stops_with_advice(tmp_path: Path) ->
         assert "Qualified Teacher Status: not met." in said
         assert "What you can do:" in said and "The form stops here" in said
         assert not sent[-1].buttons
+
+
+async def test_a_window_added_to_the_knowledge_base_changes_the_outcome_without_a_restart(
+    tmp_path: Path,
+) -> None:
+    """The operator adds the next cohort's window (as for /notify): a running service's
+    form now gives the summary instead of emailing the hub, with the new dates."""
+    from tests._smtp import mail_settings
+    from tests.test_notify import OPENS, add_next_window, knowledge_copy
+
+    knowledge_dir = knowledge_copy(tmp_path)
+    day = OPENS + dt.timedelta(days=5)
+    services = await open_services(
+        mail_settings(tmp_path, knowledge_dir=knowledge_dir, today_override=day)
+    )
+    try:
+        chat = Chat(services.assistant)
+        await chat.send("/apply specialist")
+        assert "closed on 23 April 2026" in chat.text
+        await fill(chat, "review")
+        assert chat.replies[-1].options[0].label == "Send to my Maths Hub"
+        add_next_window(knowledge_dir)
+        await chat.send("/resume")
+        assert chat.field == "review"
+        assert chat.replies[-1].options[0].label == "Show my summary for the NCETM form"
+        await chat.send("Show my summary for the NCETM form")
+        assert "Cohort 12 (2027/28) are open now" in chat.text
+        assert "opened on 15 December 2026 and closes on 22 April 2027" in chat.text
+        assert await services.store.applications() == []
+    finally:
+        await services.close()
