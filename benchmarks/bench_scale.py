@@ -212,7 +212,7 @@ async def stall(data_dir: Path, users: int = 30, rounds: int = 3) -> dict[str, f
     """Staff /export's work (the store read and the CSV, as bot/channels/telegram/staff.py
     does them) beside 30 people's turns through the assistant, in one event loop."""
     from bot.assistant import Assistant, Incoming
-    from bot.export import applications_csv_yielding
+    from bot.export import staff_export
     from bot.services import load_checked_knowledge
     from bot.settings import Settings
     from bot.store.sqlite import SqliteStore
@@ -221,7 +221,6 @@ async def stall(data_dir: Path, users: int = 30, rounds: int = 3) -> dict[str, f
     knowledge = load_checked_knowledge(settings)
     store = await SqliteStore.open(settings.db_path)
     assistant = Assistant(knowledge, store, today=settings.today)
-    flow = knowledge.flows["eoi"]
     people = [f"tg:{500_000 + n}" for n in range(users)]
 
     async def ask(user: str) -> float:
@@ -231,8 +230,8 @@ async def stall(data_dir: Path, users: int = 30, rounds: int = 3) -> dict[str, f
 
     async def export() -> float:
         started = time.perf_counter()
-        apps = await store.applications(hub_id=HUB)
-        (await applications_csv_yielding(apps, flow)).encode("utf-8-sig")
+        export = await staff_export(store, knowledge.flows, hub_id=HUB)
+        assert sum(f.count for f in export.files) > 0
         return time.perf_counter() - started
 
     try:

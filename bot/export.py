@@ -1,20 +1,21 @@
 """Applications in the shapes hub staff work with: CSV rows and JSON, columns in form order.
 
 One table per form: each form has its own columns, so an export is always of one form's
-applications (the caller groups them with :func:`by_form`).
+applications (:func:`csv_files` writes one file per form in one pass).
 """
 
 from __future__ import annotations
 
-import asyncio
 import csv
+import functools
 import io
 import json
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 from bot.flows.model import Flow
-from bot.store.base import SubmittedApplication
+from bot.store.base import Store, SubmittedApplication
 
 META_COLUMNS = ("reference", "submitted_at", "hub_id")
 
@@ -22,18 +23,6 @@ META_COLUMNS = ("reference", "submitted_at", "hub_id")
 def form_fields(flow: Flow) -> list[str]:
     """The form's answer fields in the form's own order (consent and review left out)."""
     return flow.answer_fields()
-
-
-def by_form(
-    apps: Sequence[SubmittedApplication], flows: Mapping[str, Flow]
-) -> list[tuple[Flow, list[SubmittedApplication]]]:
-    """Applications grouped by the form they were submitted with, in the flows' order;
-    an application whose form is no longer in flows/ is left out (its email has it)."""
-    return [
-        (flow, [a for a in apps if a.form == flow.id])
-        for flow in flows.values()
-        if flow.is_form and any(a.form == flow.id for a in apps)
-    ]
 
 
 def application_record(app: SubmittedApplication, flow: Flow) -> dict[str, str]:
@@ -80,20 +69,67 @@ def applications_csv(apps: Sequence[SubmittedApplication], flow: Flow) -> str:
     return out.getvalue()
 
 
-async def applications_csv_yielding(
-    apps: Sequence[SubmittedApplication], flow: Flow, chunk: int = 50
-) -> str:
-    """The same CSV, yielding to the event loop every ``chunk`` rows, for a bot: a staff
-    export of thousands of applications must not hold up everyone else's messages."""
-    fields = form_fields(flow)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([*META_COLUMNS, *fields])
-    for start in range(0, len(apps), chunk):
-        if start:
-            await asyncio.sleep(0)
-        writer.writerows(_csv_row(app, fields) for app in apps[start : start + chunk])
-    return out.getvalue()
+@dataclass(frozen=True)
+class CsvFile:
+    """One form's applications as a spreadsheet opens them (UTF-8 with a BOM)."""
+
+    flow: Flow
+    count: int
+    data: bytes
+
+
+@dataclass(frozen=True)
+class CsvExport:
+    files: list[CsvFile]
+    # Applications submitted with a form no longer in flows/ (their emails have them).
+    left_out: int = 0
+
+
+class _Table:
+    """One form's CSV as it is being written."""
+
+    def __init__(self, flow: Flow) -> None:
+        self.flow = flow
+        self.fields = form_fields(flow)  # once, not once a row
+        self.out = io.StringIO()
+        self.writer = csv.writer(self.out, lineterminator="\r\n")
+        self.writer.writerow([*META_COLUMNS, *self.fields])
+        self.count = 0
+
+    def add(self, app: SubmittedApplication) -> None:
+        self.writer.writerow(_csv_row(app, self.fields))
+        self.count += 1
+
+
+def csv_files(apps: Iterable[SubmittedApplication], flows: Mapping[str, Flow]) -> CsvExport:
+    """One CSV per form, in the flows' order, written in one pass over ``apps`` (which
+    may be a stream: nothing but the files is held)."""
+    forms = {flow.id: flow for flow in flows.values() if flow.is_form}
+    tables: dict[str, _Table] = {}
+    left_out = 0
+    for app in apps:
+        table = tables.get(app.form)
+        if table is None:
+            flow = forms.get(app.form)
+            if flow is None:
+                left_out += 1
+                continue
+            table = tables[app.form] = _Table(flow)
+        table.add(app)
+    files = [
+        CsvFile(t.flow, t.count, t.out.getvalue().encode("utf-8-sig"))
+        for t in (tables[form] for form in forms if form in tables)
+    ]
+    return CsvExport(files, left_out)
+
+
+async def staff_export(
+    store: Store, flows: Mapping[str, Flow], *, hub_id: str | None = None
+) -> CsvExport:
+    """The applications of one hub (or all), one CSV per form, built in the store's
+    worker thread (:meth:`Store.export_applications`): the bot goes on answering
+    everyone else meanwhile."""
+    return await store.export_applications(functools.partial(csv_files, flows=flows), hub_id=hub_id)
 
 
 def applications_json(apps: Sequence[SubmittedApplication], flow: Flow) -> str:

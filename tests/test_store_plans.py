@@ -12,14 +12,16 @@ import asyncio
 import csv
 import datetime as dt
 import io
+import itertools
 import re
 import sqlite3
-from collections.abc import Awaitable, Callable
+import threading
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from bot.export import applications_csv, applications_csv_yielding
+from bot.export import CsvExport, applications_csv, csv_files, staff_export
 from bot.knowledge.base import Knowledge
 from bot.session import FlowState, Session
 from bot.store.base import OutgoingMail, Submission, SubmittedApplication, utcnow
@@ -207,35 +209,50 @@ async def test_purge_in_chunks_removes_everything_due(store: SqliteStore) -> Non
     assert removed == 30 + 30 + 30 + 30 + 60  # sessions, questions, mail, apps, transcript
 
 
-async def test_a_staff_export_csv_lets_other_chats_run_between_chunks(
+async def test_a_staff_export_is_built_in_a_worker_thread_while_chats_go_on(
     store: SqliteStore, knowledge: Knowledge
 ) -> None:
-    """Writing 300 applications' CSV yields to the loop every 50 rows: a ticking task
-    gets turns during it instead of waiting for all of it; the bytes are the plain CSV's."""
+    """The export's reading, decoding and CSV run off the event loop: halfway through
+    it, a person's turn (a commit through the loop and the write lock) goes through; the
+    files are the plain CSV's bytes, one per form."""
     for n in range(300):
         answers = {"school_name": f"=cmd|{n}", "hod_statement": 'line one\nline two, "quoted"'}
         await store.commit(
-            f"x{n}", Session(), submission=Submission(hub_id="hubx", answers=answers, compose=_mail)
+            f"x{n}",
+            Session(),
+            submission=Submission(hub_id="hubx", answers=answers, compose=_mail, form="eoi"),
         )
-    apps = await store.applications(hub_id="hubx")
+    loop = asyncio.get_running_loop()
+    loop_thread = threading.get_ident()
+    builders: list[int] = []
+
+    def build(apps: Iterator[SubmittedApplication]) -> CsvExport:
+        builders.append(threading.get_ident())
+        first = [next(apps)]
+        # Stays here until the loop has served someone else's whole turn.
+        turn = asyncio.run_coroutine_threadsafe(store.commit("someone", Session()), loop)
+        turn.result(5)
+        return csv_files(itertools.chain(first, apps), knowledge.flows)
+
+    export = await asyncio.wait_for(store.export_applications(build, hub_id="hubx"), 10)
+    assert builders and loop_thread not in builders
+    assert await store.load_session("someone") == Session()
+    [file] = export.files
     flow = knowledge.flows["eoi"]
-    ticks = 0
-    done = False
-
-    async def ticker() -> None:
-        nonlocal ticks
-        while not done:
-            ticks += 1
-            await asyncio.sleep(0)
-
-    task = asyncio.create_task(ticker())
-    await asyncio.sleep(0)
-    before = ticks
-    text = await applications_csv_yielding(apps, flow)
-    during = ticks - before
-    done = True
-    await task
-    assert during >= 300 // 50 - 1
-    assert text == applications_csv(apps, flow)
-    rows = list(csv.reader(io.StringIO(text)))
+    plain = applications_csv(await store.applications(hub_id="hubx"), flow)
+    assert file.flow is flow and file.count == 300 and export.left_out == 0
+    assert file.data == plain.encode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(plain)))
     assert len(rows) == 301 and rows[1][rows[0].index("school_name")] == "'=cmd|0"
+
+
+async def test_an_export_leaves_out_and_counts_forms_no_longer_installed(
+    store: SqliteStore, knowledge: Knowledge
+) -> None:
+    for form in ("eoi", "retired", "eoi"):
+        await store.commit(
+            "u", Session(), submission=Submission(hub_id="h", answers={}, compose=_mail, form=form)
+        )
+    export = await staff_export(store, knowledge.flows, hub_id="h")
+    assert [(f.flow.id, f.count) for f in export.files] == [("eoi", 2)]
+    assert export.left_out == 1

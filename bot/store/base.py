@@ -15,9 +15,10 @@ import abc
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeVar
 
 from bot.clock import SYSTEM_CLOCK
 from bot.session import Session
@@ -112,6 +113,8 @@ class SubmittedApplication:
     delivery_error: str | None = None
     form: str = ""  # the id of the flow (flows/*.yaml) it was submitted with
 
+
+T = TypeVar("T")
 
 Admit = Callable[[str, dict[str, str], list[SubmittedApplication], dt.datetime], None]
 RECENT_WINDOW = dt.timedelta(hours=24)
@@ -263,6 +266,19 @@ class Store(abc.ABC):
         form: str | None = None,
     ) -> list[SubmittedApplication]:
         """Submitted applications, oldest first."""
+
+    @abc.abstractmethod
+    async def export_applications(
+        self,
+        build: Callable[[Iterator[SubmittedApplication]], T],
+        *,
+        hub_id: str | None = None,
+        form: str | None = None,
+    ) -> T:
+        """``build``'s result over the applications :meth:`applications` would return,
+        run in a worker thread that reads them as it goes: a staff export of thousands of
+        applications (the reading, decoding and building of its file) never runs on the
+        event loop, so nobody's message waits behind it."""
 
     @abc.abstractmethod
     async def record_unanswered(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from bot.clock import SYSTEM_CLOCK, Clock
@@ -29,6 +30,7 @@ from bot.store.base import (
     Submission,
     SubmittedApplication,
     Subscription,
+    T,
     TranscriptEntry,
     UnansweredQuestion,
     answers_digest,
@@ -161,6 +163,15 @@ class MemoryStore(Store):
             and (since is None or a.submitted_at.date() >= since)
             and (form is None or a.form == form)
         ]
+
+    async def export_applications(
+        self,
+        build: Callable[[Iterator[SubmittedApplication]], T],
+        *,
+        hub_id: str | None = None,
+        form: str | None = None,
+    ) -> T:
+        return build(iter(await self.applications(hub_id=hub_id, form=form)))
 
     async def record_unanswered(
         self, question: str, score: int, *, user_id: str | None = None, hub_id: str | None = None

@@ -25,7 +25,9 @@ import json
 import logging
 import os
 import sqlite3
+import time
 from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +58,7 @@ from bot.store.base import (
     Submission,
     SubmittedApplication,
     Subscription,
+    T,
     TranscriptEntry,
     UnansweredQuestion,
     answers_digest,
@@ -67,8 +70,13 @@ logger = logging.getLogger(__name__)
 SESSION_CACHE_SIZE = 20_000
 # Unanswered questions kept per person (a flood from one user replaces its own oldest).
 UNANSWERED_PER_USER = 20
-# Rows an export decodes between two yields to the event loop (a few milliseconds' work).
+# Rows a listing decodes between two yields to the event loop (a few milliseconds' work).
 DECODE_CHUNK = 50
+# A staff export's worker thread (see _export): rows fetched at a time, and how long it
+# works before pausing to let the event loop and the store's thread have the GIL.
+EXPORT_FETCH = 200
+EXPORT_SLICE = 0.002
+EXPORT_PAUSE = 0.0005
 
 # Version 1 of the schema.  Later changes are appended to MIGRATIONS, never edited in place.
 SCHEMA = """
@@ -302,6 +310,84 @@ def _read_only_uri(path: Path) -> str:
 
 def _time(value: str | None) -> dt.datetime | None:
     return dt.datetime.fromisoformat(value) if value else None
+
+
+def _applications_query(
+    *,
+    user_id: str | None = None,
+    hub_id: str | None = None,
+    since: dt.date | None = None,
+    form: str | None = None,
+) -> tuple[str, tuple[Any, ...]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    for clause, value in (
+        ("a.form = ?", form),
+        ("a.user_id = ?", user_id),
+        ("a.hub_id = ?", hub_id),
+        ("a.submitted_at >= ?", since.isoformat() if since is not None else None),
+    ):
+        if value is not None:
+            clauses.append(clause)
+            params.append(value)
+    where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+    sql = (
+        "SELECT a.reference, a.user_id, a.hub_id, a.submitted_at, a.answers, "
+        "o.status, o.results, o.last_error, a.form "
+        "FROM applications a LEFT JOIN outbox o ON o.id = "
+        "(SELECT MAX(id) FROM outbox WHERE reference = a.reference) "
+        f"{where} ORDER BY a.submitted_at, a.year, a.sequence"
+    )
+    return sql, tuple(params)
+
+
+def _application(row: Any) -> SubmittedApplication:
+    return SubmittedApplication(
+        reference=row[0],
+        user_id=row[1],
+        hub_id=row[2],
+        submitted_at=dt.datetime.fromisoformat(row[3]),
+        answers=json.loads(row[4]),
+        delivery=row[5],
+        delivery_results=_results(row[6]),
+        delivery_error=row[7],
+        form=row[8],
+    )
+
+
+def _export(
+    path: Path,
+    sql: str,
+    params: tuple[Any, ...],
+    build: Callable[[Iterator[SubmittedApplication]], T],
+) -> T:
+    """In a worker thread: ``build`` over the rows of ``sql``, fetched a chunk at a time
+    on a read-only connection of this thread's own (one statement: one consistent
+    snapshot of the committed data, and the write lock stays free).
+
+    The thread pauses briefly every :data:`EXPORT_SLICE` seconds of work.  Without that
+    it would starve the event loop and aiosqlite's thread of the GIL: a thread that gives
+    the GIL up for I/O (every SQLite call does) waits up to the interpreter's 5 ms switch
+    interval to get it back from a busy thread, many times over in one chat's turn, and a
+    10,000-application export held people's turns for its whole second.
+    """
+    connection = sqlite3.connect(_read_only_uri(path), uri=True, check_same_thread=False)
+    try:
+        connection.execute("PRAGMA busy_timeout=5000")
+        cursor = connection.execute(sql, params)
+
+        def applications() -> Iterator[SubmittedApplication]:
+            worked_since = time.perf_counter()
+            while rows := cursor.fetchmany(EXPORT_FETCH):
+                for row in rows:
+                    yield _application(row)
+                    if time.perf_counter() - worked_since >= EXPORT_SLICE:
+                        time.sleep(EXPORT_PAUSE)
+                        worked_since = time.perf_counter()
+
+        return build(applications())
+    finally:
+        connection.close()
 
 
 async def _migrate(connection: aiosqlite.Connection) -> None:
@@ -826,49 +912,26 @@ class SqliteStore(Store):
         since: dt.date | None = None,
         form: str | None = None,
     ) -> list[SubmittedApplication]:
-        clauses, params = [], []
-        if form is not None:
-            clauses.append("a.form = ?")
-            params.append(form)
-        if user_id is not None:
-            clauses.append("a.user_id = ?")
-            params.append(user_id)
-        if hub_id is not None:
-            clauses.append("a.hub_id = ?")
-            params.append(hub_id)
-        if since is not None:
-            clauses.append("a.submitted_at >= ?")
-            params.append(since.isoformat())
-        where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+        sql, params = _applications_query(user_id=user_id, hub_id=hub_id, since=since, form=form)
         # One person's /status is short and indexed; anything wider is a staff export.
         read = self._all if user_id is not None else self._read_all
-        rows = await read(
-            "SELECT a.reference, a.user_id, a.hub_id, a.submitted_at, a.answers, "
-            "o.status, o.results, o.last_error, a.form "
-            "FROM applications a LEFT JOIN outbox o ON o.id = "
-            "(SELECT MAX(id) FROM outbox WHERE reference = a.reference) "
-            f"{where} ORDER BY a.submitted_at, a.year, a.sequence",
-            tuple(params),
-        )
+        rows = await read(sql, params)
         applications: list[SubmittedApplication] = []
         for start in range(0, len(rows), DECODE_CHUNK):
             if start:
-                await asyncio.sleep(0)  # a long export lets other chats' turns run between chunks
-            applications += [
-                SubmittedApplication(
-                    reference=r[0],
-                    user_id=r[1],
-                    hub_id=r[2],
-                    submitted_at=dt.datetime.fromisoformat(r[3]),
-                    answers=json.loads(r[4]),
-                    delivery=r[5],
-                    delivery_results=_results(r[6]),
-                    delivery_error=r[7],
-                    form=r[8],
-                )
-                for r in rows[start : start + DECODE_CHUNK]
-            ]
+                await asyncio.sleep(0)  # a long listing lets other chats' turns run between chunks
+            applications += [_application(r) for r in rows[start : start + DECODE_CHUNK]]
         return applications
+
+    async def export_applications(
+        self,
+        build: Callable[[Iterator[SubmittedApplication]], T],
+        *,
+        hub_id: str | None = None,
+        form: str | None = None,
+    ) -> T:
+        sql, params = _applications_query(hub_id=hub_id, form=form)
+        return await asyncio.to_thread(_export, self.path, sql, params, build)
 
     # -- unanswered questions --------------------------------------------------------------
 

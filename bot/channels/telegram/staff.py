@@ -18,7 +18,7 @@ from bot.answers import group_unanswered
 from bot.channels.telegram.handlers import update_key, user_key
 from bot.channels.telegram.render import escape, say
 from bot.channels.telegram.runtime import services_of
-from bot.export import applications_csv_yielding, by_form
+from bot.export import staff_export
 
 STAFF_COMMANDS = ("export", "unanswered", "stats")
 
@@ -105,19 +105,26 @@ async def _export(
             await say(context, chat_id, f"I don't know a hub with the id {argument[:60]}.")
             return
         hub_id = argument
-    apps = await services.store.applications(hub_id=hub_id)
+    # Read, decoded and written in the store's worker thread: everyone else's messages
+    # go on being answered while thousands of applications are exported.
+    export = await staff_export(services.store, services.knowledge.flows, hub_id=hub_id)
     hub = hubs.get(hub_id) if hub_id else None
     scope = hub.name if hub is not None else (hub_id or "all hubs")
-    if not apps:
+    if not export.files and not export.left_out:
         await say(context, chat_id, f"No applications submitted yet for {scope}.")
-        return
+    if export.left_out:
+        await say(
+            context,
+            chat_id,
+            f"{export.left_out} application(s) for {scope} were submitted with a form that is"
+            " no longer installed; the hub's emails have them.",
+        )
     # One file per form: each form has its own columns.
-    for flow, form_apps in by_form(apps, services.knowledge.flows):
-        data = (await applications_csv_yielding(form_apps, flow)).encode("utf-8-sig")
-        name = f"applications-{flow.id}-{hub_id or 'all'}-{rt.settings.today():%Y-%m-%d}.csv"
+    for file in export.files:
+        name = f"applications-{file.flow.id}-{hub_id or 'all'}-{rt.settings.today():%Y-%m-%d}.csv"
         await context.bot.send_document(
             chat_id,
-            document=io.BytesIO(data),
+            document=io.BytesIO(file.data),
             filename=name,
-            caption=escape(f"{len(form_apps)} {flow.title} application(s) for {scope}."),
+            caption=escape(f"{file.count} {file.flow.title} application(s) for {scope}."),
         )
