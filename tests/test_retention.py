@@ -19,7 +19,8 @@ from bot.store.base import (
     UNANSWERED_RETENTION,
     utcnow,
 )
-from bot.store.sqlite import UNANSWERED_PER_USER, SqliteStore
+from bot.store.base import UNANSWERED_PER_USER
+from bot.store.sqlite import SqliteStore
 from tests._smtp import mail_settings, submit
 from tests.conftest import TODAY, Chat, run_bot
 

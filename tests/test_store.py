@@ -1,18 +1,16 @@
-"""The SQLite store on a real file (atomic commits, references, retention, the session
-cache), and the promises the in-memory fake must keep the same way."""
+"""The SQLite store on a real file: atomic commits, references, retention, the session
+cache.  What the in-memory fake must keep the same way is in test_store_contract.py."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.session import FlowState, Session
-from bot.store.base import OutgoingMail, Store, Submission, SubmittedApplication, utcnow
-from bot.store.memory import MemoryStore
+from bot.store.base import OutgoingMail, Submission, SubmittedApplication, utcnow
 from bot.store.sqlite import SqliteStore
 
 
@@ -105,46 +103,6 @@ async def test_forget_removes_the_session(store: SqliteStore) -> None:
     await store.commit("u", _session("school_urn"))
     await store.forget("u")
     assert await store.load_session("u") is None
-
-
-@pytest.fixture(params=["sqlite", "memory"])
-async def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    """The real store and the fake the other tests use: both must keep the same promises."""
-    if request.param == "memory":
-        yield MemoryStore()
-        return
-    db = await SqliteStore.open(tmp_path / "contract.sqlite3")
-    yield db
-    await db.close()
-
-
-async def test_purge_deletes_exactly_what_the_privacy_notice_says(any_store: Store) -> None:
-    store = any_store
-    now = utcnow()
-    await store.commit("draft", _session("school_urn"))
-    sent = await store.commit("a", Session(), submission=Submission("enigma", {"k": "v"}, _mail))
-    unsent = await store.commit("b", Session(), submission=Submission("enigma", {"k": "v"}, _mail))
-    assert sent is not None and unsent is not None
-    (entry, _) = await store.outbox()
-    await store.mark_sent(entry.id, now)
-    await store.record_unanswered("pizza in Leeds?", 3)
-
-    assert await store.purge(now + dt.timedelta(days=29)) == 0
-    assert await store.load_session("draft") is not None
-
-    # After 30 days unanswered questions go; after 90 days the draft (and the submitters'
-    # sessions); applications stay a year.
-    assert await store.purge(now + dt.timedelta(days=31)) == 1
-    assert await store.unanswered() == []
-    assert await store.purge(now + dt.timedelta(days=89)) == 0
-    assert await store.purge(now + dt.timedelta(days=91)) == 3
-    assert await store.load_session("draft") is None
-    assert len(await store.applications()) == 2
-
-    # After a year every application goes with its email, whatever the email's state: an
-    # old pending or failed message is not kept (nor re-sent) beyond the stated period.
-    assert await store.purge(now + dt.timedelta(days=366)) == 4
-    assert await store.applications() == [] and await store.outbox() == []
 
 
 async def test_stats_count_drafts_per_form(store: SqliteStore) -> None:

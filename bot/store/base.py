@@ -27,6 +27,8 @@ from bot.session import Session
 DRAFT_RETENTION = dt.timedelta(days=90)  # after the last answer given
 APPLICATION_RETENTION = dt.timedelta(days=365)  # after submission, whatever its email's state
 UNANSWERED_RETENTION = dt.timedelta(days=30)  # questions the knowledge base could not answer
+# Unanswered questions kept per person (a flood from one user replaces its own oldest).
+UNANSWERED_PER_USER = 20
 # A sent email's body is kept this long after the hub's server accepted it; then only its
 # headers, recipients, Message-ID and per-recipient results (bot/store/_mailpack.py).
 SENT_BODY_RETENTION = dt.timedelta(days=30)

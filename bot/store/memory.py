@@ -21,6 +21,7 @@ from bot.store.base import (
     SENT,
     SENT_BODY_RETENTION,
     SUBSCRIPTION_RETENTION,
+    UNANSWERED_PER_USER,
     UNANSWERED_RETENTION,
     Notice,
     OutboxEntry,
@@ -38,6 +39,10 @@ from bot.store.base import (
 )
 
 
+def _sequence(reference: str) -> int:
+    return int(reference.rpartition("-")[2])
+
+
 class MemoryStore(Store):
     def __init__(self, clock: Clock = SYSTEM_CLOCK) -> None:
         self.clock = clock
@@ -52,6 +57,8 @@ class MemoryStore(Store):
         self._askers: dict[int, str | None] = {}
         self.subscriptions_: dict[str, Subscription] = {}
         self.notices_: list[Notice] = []
+        # The last reference number handed out per PREFIX-YEAR (SQLite keeps it in a file).
+        self._last_reference: dict[str, int] = {}
 
     def _now(self) -> dt.datetime:
         return self.clock.now().replace(microsecond=0)  # stored to the second
@@ -74,11 +81,15 @@ class MemoryStore(Store):
             if submission.admit is not None:
                 recent = [a for a in self.applications_ if a.submitted_at >= now - RECENT_WINDOW]
                 submission.admit(user_id, dict(submission.answers), recent, now)
-            sequence = 1 + sum(
-                1
+            # As SQLite's store: one past the highest number this form has in the year, or
+            # past the last one ever handed out, so a purge never makes one come round again.
+            series = f"{submission.reference_prefix}-{now.year}"
+            numbers = [
+                _sequence(a.reference)
                 for a in self.applications_
                 if a.submitted_at.year == now.year and a.form == submission.form
-            )
+            ]
+            sequence = 1 + max([self._last_reference.get(series, 0), *numbers])
             stored = SubmittedApplication(
                 make_reference(submission.reference_prefix, now.year, sequence),
                 user_id,
@@ -97,6 +108,7 @@ class MemoryStore(Store):
             self._answered[user_id] = (digest, now)
         if stored is not None:
             self.applications_.append(stored)
+            self._last_reference[series] = _sequence(stored.reference)
         if new_mail is not None:
             self.mail.append(new_mail)
         return stored
@@ -150,6 +162,7 @@ class MemoryStore(Store):
         form: str | None = None,
     ) -> list[SubmittedApplication]:
         mail = {m.reference: m for m in self.mail}
+        ordered = sorted(self.applications_, key=lambda a: (a.submitted_at, _sequence(a.reference)))
         return [
             dataclasses.replace(
                 a,
@@ -157,7 +170,7 @@ class MemoryStore(Store):
                 delivery_results=mail[a.reference].results if a.reference in mail else (),
                 delivery_error=mail[a.reference].last_error if a.reference in mail else None,
             )
-            for a in self.applications_
+            for a in ordered
             if (user_id is None or a.user_id == user_id)
             and (hub_id is None or a.hub_id == hub_id)
             and (since is None or a.submitted_at.date() >= since)
@@ -179,6 +192,11 @@ class MemoryStore(Store):
         asked = UnansweredQuestion(question[:500], score, self._now(), hub_id)
         self.questions.append(asked)
         self._askers[id(asked)] = user_id
+        if user_id is not None:
+            theirs = [q for q in self.questions if self._askers.get(id(q)) == user_id]
+            for old in theirs[:-UNANSWERED_PER_USER]:
+                self.questions.remove(old)
+                del self._askers[id(old)]
 
     async def unanswered(
         self, limit: int = 50, *, hub_id: str | None = None
@@ -275,7 +293,11 @@ class MemoryStore(Store):
         old = {
             a.reference for a in self.applications_ if a.submitted_at < now - APPLICATION_RETENTION
         }
-        self.mail = [m for m in self.mail if m.reference not in old]
+        self.mail = [
+            m
+            for m in self.mail
+            if m.reference not in old and m.created_at >= now - APPLICATION_RETENTION
+        ]
         self.applications_ = [a for a in self.applications_ if a.reference not in old]
         self.questions = [q for q in self.questions if q.asked_at >= now - UNANSWERED_RETENTION]
         self.transcripts = {
@@ -335,7 +357,9 @@ class MemoryStore(Store):
         references = {a.reference for a in apps}
         for status in (PENDING, SENT, HELD, FAILED):
             out[f"mail_{status}"] = sum(
-                1 for m in self.mail if m.status == status and m.reference in references
+                1
+                for m in self.mail
+                if m.status == status and (hub_id is None or m.reference in references)
             )
         return out
 

@@ -48,6 +48,7 @@ from bot.store.base import (
     SENT,
     SENT_BODY_RETENTION,
     SUBSCRIPTION_RETENTION,
+    UNANSWERED_PER_USER,
     UNANSWERED_RETENTION,
     MailStatus,
     Notice,
@@ -68,8 +69,6 @@ from bot.store.base import (
 logger = logging.getLogger(__name__)
 
 SESSION_CACHE_SIZE = 20_000
-# Unanswered questions kept per person (a flood from one user replaces its own oldest).
-UNANSWERED_PER_USER = 20
 # Rows a listing decodes between two yields to the event loop (a few milliseconds' work).
 DECODE_CHUNK = 50
 # A staff export's worker thread (see _export): rows fetched at a time, and how long it
