@@ -24,8 +24,8 @@ from pathlib import Path
 from bot.clock import SYSTEM_CLOCK
 from bot.exceptions import BotError
 from bot.settings import Settings
+from bot.store import open_store as open_database
 from bot.store.base import APPLICATION_RETENTION, Store
-from bot.store.sqlite import SqliteStore
 
 logger = logging.getLogger(__name__)
 
@@ -62,9 +62,9 @@ async def purge(store: Store, settings: Settings, now: dt.datetime | None = None
     return removed
 
 
-async def open_store(settings: Settings) -> SqliteStore:
+async def open_store(settings: Settings) -> Store:
     """The store, with everything past its retention period already gone."""
-    store = await SqliteStore.open(settings.db_path, settings.clock)
+    store = await open_database(settings.db_path, settings.clock)
     try:
         await purge(store, settings)
     except BaseException:

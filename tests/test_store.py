@@ -3,6 +3,7 @@ cache.  What the in-memory fake must keep the same way is in test_store_contract
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 from pathlib import Path
 from typing import Any
@@ -113,3 +114,31 @@ async def test_stats_count_drafts_per_form(store: SqliteStore) -> None:
     stats = await store.stats()
     assert stats["users"] == 3 and stats["drafts"] == 2
     assert stats["drafts_eoi"] == 1 and stats["drafts_specialist"] == 1
+
+
+SQLITE_MODULES = ("sqlite3", "aiosqlite", "bot.store.sqlite")
+
+
+def _imports(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module is not None:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def test_only_the_store_package_knows_sqlite() -> None:
+    """Everything else opens the store through bot.store.open_store and uses its ports."""
+    package = Path(__file__).resolve().parent.parent / "bot"
+    modules = [p for p in package.rglob("*.py") if "store" not in p.relative_to(package).parts]
+    assert len(modules) > 40
+    knowing = {
+        str(path.relative_to(package)): sorted(
+            name for name in _imports(path) if name.startswith(SQLITE_MODULES)
+        )
+        for path in modules
+    }
+    assert {path: names for path, names in knowing.items() if names} == {}
