@@ -16,10 +16,10 @@ from bot.store.base import (
     APPLICATION_RETENTION,
     DRAFT_RETENTION,
     SUBSCRIPTION_RETENTION,
+    UNANSWERED_PER_USER,
     UNANSWERED_RETENTION,
     utcnow,
 )
-from bot.store.base import UNANSWERED_PER_USER
 from bot.store.sqlite import SqliteStore
 from tests._smtp import mail_settings, submit
 from tests.conftest import TODAY, Chat, run_bot
