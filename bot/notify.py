@@ -10,7 +10,7 @@ How "once" and "survives restarts" hold:
 
 - *Queued once.*  On a window's opening day (or any later day it is still open, if the
   bot was down on the day), each request made before the window opened becomes a
-  notice.  :meth:`bot.store.base.Store.queue_notice` records the notice, puts its email
+  notice.  :meth:`bot.store.ports.NotifyPort.queue_notice` records the notice, puts its email
   in the outbox, and removes the request, in one transaction; a second notice for the
   same (window, teacher) is refused by the database (``UNIQUE``), so a restart, two
   processes, or ``python -m bot notify`` run by cron at the same time never queue twice.
@@ -48,7 +48,8 @@ from bot.knowledge.faq import Window, format_date
 from bot.knowledge.windows import covers, window_on
 from bot.mail.compose import parse_mail_from
 from bot.mail.headers import domain_of
-from bot.store.base import Notice, OutgoingMail, Store, Subscription
+from bot.store.base import Notice, OutgoingMail, Subscription
+from bot.store.ports import NotifyPort
 
 logger = logging.getLogger(__name__)
 
@@ -147,7 +148,7 @@ class NoticeReport:
 
 
 async def queue_due(
-    store: Store,
+    store: NotifyPort,
     windows: Mapping[str, Window],
     clock: Clock,
     mail: NoticeMail,
@@ -177,7 +178,7 @@ async def queue_due(
     return report
 
 
-async def recover_interrupted(store: Store) -> int:
+async def recover_interrupted(store: NotifyPort) -> int:
     """Telegram notices left ``sending`` by a process that died during the Bot API call
     may have been shown: they are marked ``unconfirmed``, never sent again."""
     stuck = await store.notices(statuses=("sending",), channel=TELEGRAM)
@@ -192,7 +193,7 @@ async def recover_interrupted(store: Store) -> int:
 
 
 async def deliver_telegram(
-    store: Store, send: SendTelegram, clock: Clock, report: NoticeReport | None = None
+    store: NotifyPort, send: SendTelegram, clock: Clock, report: NoticeReport | None = None
 ) -> NoticeReport:
     """Send every pending Telegram notice, each at most once."""
     report = report or NoticeReport()
@@ -227,7 +228,7 @@ class NoticeSchedule:
 
     def __init__(
         self,
-        store: Store,
+        store: NotifyPort,
         windows: Windows,
         clock: Clock,
         mail: NoticeMail,
@@ -296,7 +297,7 @@ class NoticeSchedule:
 
 
 async def notify_command(
-    store: Store,
+    store: NotifyPort,
     *,
     user_id: str,
     argument: str,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -46,7 +46,6 @@ class ManualClock:
     """A clock the test moves by hand (both stores date their rows by it)."""
 
     at: dt.datetime = START
-    moves: list[dt.timedelta] = field(default_factory=list)
 
     def today(self) -> dt.date:
         return self.at.date()
