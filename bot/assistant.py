@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -428,7 +429,7 @@ class Assistant:
         elif command == "cancel":
             self._cancel(session, turn)
         elif command == "privacy":
-            turn.say(self._privacy_text())
+            turn.say(self._privacy_text(state.flow if state is not None else None))
             self._reask(session, turn)
         elif command == "forget":
             session.active, session.flows, session.offered = None, {}, []
@@ -839,8 +840,14 @@ class Assistant:
         """The notice ``/privacy`` shows; questions about the assistant itself are answered from it."""
         return self._privacy_text()
 
-    def _privacy_text(self) -> str:
-        step = next((s for f in self._forms() for s in f.steps if s.type == "consent"), None)
+    def _privacy_text(self, flow_id: str | None = None) -> str:
+        """The privacy notice of the form being filled in (``flow_id``), else of the first form."""
+        forms = self._forms()
+        if flow_id is not None and self._is_form(flow_id):
+            forms.insert(0, self.knowledge.flows[flow_id])
+        step = next((s for f in forms for s in f.steps if s.type == "consent"), None)
         if step is None:
             return "I keep only what you tell me in a form, and /forget deletes it."
-        return step.prompt.rsplit("\n", 1)[0].replace("Before we start, how", "How", 1)
+        # "Before we start, how your information is used:" -> "How your information is used:"
+        notice = step.prompt.rsplit("\n", 1)[0]
+        return re.sub(r"^Before [^,\n]*, how", "How", notice, count=1)

@@ -10,7 +10,9 @@ OPEN_DAY and closed on TODAY.
 from __future__ import annotations
 
 import asyncio
+import csv
 import datetime as dt
+import io
 import json
 import subprocess
 from pathlib import Path
@@ -19,6 +21,7 @@ from typing import Any
 import pytest
 
 from bot.assistant import Assistant
+from bot.export import applications_csv
 from bot.knowledge.base import Knowledge
 from bot.knowledge.windows import window_on
 from bot.services import open_services
@@ -111,7 +114,7 @@ async def test_bare_apply_asks_which_form_and_the_button_starts_it(assistant: As
 
 
 async def test_whole_walk_through_with_refusals_while_no_window_is_open(
-    assistant: Assistant, store: SqliteStore
+    assistant: Assistant, store: SqliteStore, knowledge: Knowledge
 ) -> None:
     chat = Chat(assistant)
     await chat.send("/apply specialist")
@@ -162,6 +165,12 @@ async def test_whole_walk_through_with_refusals_while_no_window_is_open(
     assert app.answers["head_email"] == HEAD_EMAIL
     [subscription] = await store.subscriptions()
     assert subscription.address == TEACHER_EMAIL
+    # Hub staff's export of this form: its own columns, in form order.
+    header, row = list(
+        csv.reader(io.StringIO(applications_csv([app], knowledge.flows["specialist"])))
+    )
+    assert header == ["reference", "submitted_at", "hub_id", *FIELDS[:5], *FIELDS[6:-1]]
+    assert row[0] == "SPEC-2026-0001" and row[header.index("head_release")] == "agreed"
 
 
 async def test_a_criterion_not_met_gives_the_verdict_and_what_to_do(
@@ -408,3 +417,64 @@ async def test_a_window_added_to_the_knowledge_base_changes_the_outcome_without_
         assert await services.store.applications() == []
     finally:
         await services.close()
+
+
+# -- the web chat over HTTP ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("day", "button", "outcome"),
+    [
+        (TODAY, "Send to my Maths Hub", "Reference: SPEC-2026-0001"),
+        (OPEN_DAY, "Show my summary for the NCETM form", "paste into the NCETM application form"),
+    ],
+)
+async def test_web_chat_choose_by_button_answer_and_finish(
+    knowledge: Knowledge, store: SqliteStore, day: dt.date, button: str, outcome: str
+) -> None:
+    from aiohttp import DummyCookieJar
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from bot.channels.web.server import WebConfig, create_app
+    from tests.test_web_http import Browser
+
+    assistant = Assistant(knowledge, store, today=lambda: day)
+    async with TestClient(
+        TestServer(create_app(assistant, store, WebConfig(session_rate=1000))),
+        cookie_jar=DummyCookieJar(),
+    ) as client:
+        browser = Browser(client)
+        await browser.history()
+        offered = await browser.say("/apply")
+        assert [o["value"] for o in offered[-1]["options"]] == ["eoi", "specialist"]
+        said = await browser.say("specialist", label="Specialist Programme interest", button=True)
+        assert said[-1]["field"] == "qts" and said[-1]["flow"] == "specialist"
+        answers = dict(ANSWERS)
+        for field in FIELDS[:-1]:
+            asked = said[-1]
+            assert asked["field"] == field, asked
+            value = next(
+                (o["value"] for o in asked["options"] if o["label"] == answers[field]), None
+            )
+            if value is not None:
+                said = await browser.say(value, label=answers[field], field=field)
+            else:
+                said = await browser.say(answers[field])
+        assert said[-1]["field"] == "review" and said[-1]["options"][0]["label"] == button
+        said = await browser.say("submit", label=button, field="review")
+        assert outcome in "\n".join(m["text"] for m in said)
+    assert len(await store.applications()) == (1 if day == TODAY else 0)
+
+
+async def test_privacy_in_the_form_shows_this_forms_notice(assistant: Assistant) -> None:
+    chat = Chat(assistant)
+    await chat.send("/apply specialist")
+    await fill(chat, "privacy_consent")
+    assert "You meet the five essential criteria" in chat.text
+    await chat.send("/privacy")
+    assert chat.text.startswith("How your information is used:")
+    assert "summary to paste into the NCETM application form" in chat.text
+    assert chat.field == "privacy_consent"  # and the question again
+    await chat.send("/cancel")
+    await chat.send("/privacy")  # outside a form: the first form's notice, as before
+    assert "Expression of Interest" in chat.text
