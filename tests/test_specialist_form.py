@@ -478,3 +478,27 @@ async def test_privacy_in_the_form_shows_this_forms_notice(assistant: Assistant)
     await chat.send("/cancel")
     await chat.send("/privacy")  # outside a form: the first form's notice, as before
     assert "Expression of Interest" in chat.text
+
+
+async def test_two_drafts_side_by_side_resume_asks_which_and_status_counts_each(
+    assistant: Assistant,
+) -> None:
+    chat = Chat(assistant)
+    await chat.send("/apply specialist")
+    await fill(chat, "teacher_name")
+    await chat.send("/apply eoi")
+    assert "Your Specialist Programme interest form is saved" in chat.text
+    assert chat.field == "privacy_consent" and chat.replies[-1].flow == "eoi"
+    await chat.send("/cancel")
+    await chat.send("/status")
+    assert "Draft in progress (Secondary Mastery Specialist Programme interest form)" in chat.text
+    assert "/resume specialist" in chat.text
+    await chat.send("/resume")
+    assert [o.value for o in chat.replies[-1].options] == ["resume:specialist", "resume:eoi"]
+    await chat.send("resume:specialist", button=True)
+    assert chat.field == "teacher_name" and chat.replies[-1].flow == "specialist"
+    await fill(chat, "review")
+    await chat.send("Send to my Maths Hub")
+    await chat.send("/status")
+    assert "SPEC-2026-0001 (Robin Example), submitted " in chat.text
+    assert "to Enigma Maths Hub: saved." in chat.text
