@@ -179,8 +179,16 @@ class Assistant:
             today,
             self._window_sentence,
             windows=self.windows,
+            ask=self._sure_answer,
         )
         self._locks: dict[str, asyncio.Lock] = {}
+
+    def _sure_answer(self, question: str) -> str | None:
+        """A question typed in the middle of a form, answered only when the match is sure."""
+        answer = answer_question(
+            self.knowledge, question, self.today(), about_assistant=self._privacy_text
+        )
+        return answer.text if answer.tier == "confident" else None
 
     def _window_sentence(self, window_id: str) -> str | None:
         window = self.windows().get(window_id)
@@ -472,17 +480,6 @@ class Assistant:
                 )
             )
             return
-        step = flow.step(state.step or "")
-        if text.endswith("?") and not match_option(self.engine.options(flow, state, step), text):
-            answer = answer_question(
-                self.knowledge, text, self.today(), about_assistant=self._privacy_text
-            )
-            if answer.tier == "confident":
-                # One message: the answer, then the same question again.
-                turn.replies.append(
-                    self.engine.question(flow, state, note=f"{answer.text}\n\nBack to the form:")
-                )
-                return
         outcome = self.engine.handle(state, text)
         self._apply_outcome(session, state, outcome, turn)
 

@@ -26,6 +26,11 @@ class FlowState:
     history: list[str] = field(default_factory=list)
     editing: bool = False
     candidates: list[str] = field(default_factory=list)
+    # A message waiting for "is this the answer, or a question?" (bot/flows/asking.py).
+    pending: str = ""
+    # At the review: the fields offered for change (empty: Submit or Change is asked), so a
+    # number typed next picks from that list, after a restart too.
+    picking: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         # Written out by hand: dataclasses.asdict deep-copies and is the slowest part of
@@ -37,6 +42,8 @@ class FlowState:
             "history": self.history[-HISTORY_KEPT:],
             "editing": self.editing,
             "candidates": self.candidates,
+            "pending": self.pending,
+            "picking": self.picking,
         }
 
     @classmethod
@@ -48,6 +55,8 @@ class FlowState:
             history=[str(s) for s in raw.get("history") or []],
             editing=bool(raw.get("editing", False)),
             candidates=[str(c) for c in raw.get("candidates") or []],
+            pending=str(raw.get("pending") or ""),
+            picking=[str(f) for f in raw.get("picking") or []],
         )
 
 

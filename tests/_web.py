@@ -225,7 +225,5 @@ class ChatPage:
 
 
 def launch(playwright: Any) -> Browser:
-    browser: Browser = playwright.chromium.launch(
-        executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
-    )
+    browser: Browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
     return browser

@@ -51,9 +51,9 @@ async def test_complete_application_is_stored_with_a_reference(
 async def test_questions_say_where_the_applicant_is(assistant: Assistant) -> None:
     chat = Chat(assistant)
     await chat.send("/apply eoi")
-    assert "Question 1 of" in chat.text and "Privacy" in chat.text
+    assert "Question 1 —" in chat.text and "Privacy" in chat.text
     await chat.send("I agree")
-    assert "Question 2 of 23 — School details" in chat.text
+    assert "Question 2 — School details" in chat.text
     assert "Example: Denbigh School" in chat.text
 
 

@@ -64,7 +64,7 @@ async def test_a_typo_at_the_eoi_hub_step_is_asked(assistant: Assistant) -> None
     chat = Chat(assistant)
     await _at_hub_step(chat, "Denbigh Road, Shenley, Milton Keynes MK5 6BH")
     await chat.send("Sheffeild")
-    assert 'Did you mean Sheffield? I found:' in chat.text and chat.field == "maths_hub"
+    assert "Did you mean Sheffield? I found:" in chat.text and chat.field == "maths_hub"
 
 
 async def test_a_postcode_given_in_a_sentence_finds_the_hub(assistant: Assistant) -> None:

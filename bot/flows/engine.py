@@ -11,12 +11,13 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from bot.flows.model import Flow, Step
+from bot.flows.asking import Reading, is_long, reads_as_question, step_asked_about
+from bot.flows.model import Flow, Step, same_answer
 from bot.flows.validators import VALIDATORS, academic_year, clean
 from bot.knowledge.faq import Window, format_date
 from bot.knowledge.hub_text import ANY_HUB, describe_choices, describe_hub, describe_search
 from bot.knowledge.hubs import HubFinder
-from bot.knowledge.text import fold
+from bot.knowledge.text import fold, stem
 from bot.knowledge.windows import WindowState, window_on
 from bot.replies import Option, Reply
 from bot.session import FlowState
@@ -24,6 +25,18 @@ from bot.session import FlowState
 SUBMIT = "submit"
 EDIT = "edit"
 EDIT_PREFIX = "edit:"
+SUMMARY = "summary"
+_FILLER = frozenset(
+    {"change", "edit", "the", "answer", "to", "my", "i", "want", "please", "id", "like",
+     "would", "fix", "correct", "update", "for", "a", "an", "of", "wrong", "is"}
+)  # fmt: skip
+# The buttons of "Is '...' the school name, or a question?".
+AS_ANSWER = "as:answer"
+AS_QUESTION = "as:question"
+PENDING_CHARS = 300
+_HOW_LONG = re.compile(
+    r"\bhow (long|many (more )?questions|much (longer|more))\b|\bnearly (done|finished)\b"
+)
 
 
 @dataclass
@@ -52,12 +65,32 @@ def match_option(options: tuple[Option, ...], text: str) -> Option | None:
     return None
 
 
-def _same_answer(a: str, b: str) -> bool:
-    """Names match loosely (case, accents, punctuation); addresses only exactly (ignoring
-    case): a.b@school.org and a-b@school.org are two different people."""
-    if "@" in a or "@" in b:
-        return a.strip().casefold() == b.strip().casefold()
-    return fold(a) == fold(b)
+def _words(text: str) -> list[str]:
+    return [stem(w) for w in fold(text).split()]
+
+
+def _fields_named(editable: list[Step], text: str) -> list[str]:
+    """The answers a reply names: a label said in full; else every answer whose label (or
+    field id, or section) holds all the reply's words, the last word perhaps cut short
+    ("Teacher 2 resp")."""
+    key = fold(text)
+    if not key:
+        return []
+    exact = [s.field for s in editable if key in (fold(s.label), fold(s.field))]
+    if exact:
+        return exact
+    asked = [w for w in _words(text) if w not in _FILLER]
+    if not asked:
+        return []
+    named = []
+    for step in editable:
+        words = set(_words(f"{step.label} {step.field.replace('_', ' ')} {step.section or ''}"))
+        *whole, last = asked
+        if all(w in words for w in whole) and (
+            last in words or (len(last) >= 3 and any(w.startswith(last) for w in words))
+        ):
+            named.append(step.field)
+    return named
 
 
 class FlowEngine:
@@ -68,6 +101,7 @@ class FlowEngine:
         today: Callable[[], dt.date],
         window_sentence: Callable[[str], str | None],
         windows: Callable[[], Mapping[str, Window]] = dict,
+        ask: Callable[[str], str | None] | None = None,
     ) -> None:
         self.flows = flows
         self.finder = finder
@@ -81,6 +115,8 @@ class FlowEngine:
         if outcome is None:
             return None
         return window_on(self.windows(), self.today(), outcome.programme)
+        # A question typed mid-form, answered from the knowledge base when it is sure.
+        self.ask = ask or (lambda _text: None)
 
     # -- navigation ------------------------------------------------------------------
 
@@ -94,8 +130,13 @@ class FlowEngine:
                 intro.append(str(window.sentence()))
             if intro:
                 outcome.replies.append(Reply("\n\n".join(intro), flow=flow_id))
-        state.editing = False
-        state.step = self._first_open(flow, state)
+        path = flow.path(state.answers)
+        editing = state.editing and any(s.field == state.step and s.is_question for s in path)
+        if not editing:
+            # An edit in progress (a review answer being changed) reopens at that field.
+            state.editing = False
+            state.step = self._first_open(flow, state)
+        state.pending = ""
         if state.step is None:
             state.step = flow.path(state.answers)[-1].field
         self._arrive(flow, state, outcome)
@@ -150,17 +191,33 @@ class FlowEngine:
             parts.append(note)
         if step.type == "review":
             parts.append(self.summary(flow, state))
+            if state.picking:
+                parts.append(self._picking_prompt(flow, state))
             return Reply(
                 "\n\n".join(parts),
                 field=step.field,
                 options=self.options(flow, state, step),
                 flow=flow.id,
             )
-        if step.field in [s.field for s in questions] and len(questions) > 1:
-            number = [s.field for s in questions].index(step.field) + 1
-            header = f"Question {number} of {len(questions)}"
+        fields = [s.field for s in questions]
+        if step.field in fields and len(questions) > 1:
+            # Numbered along the path the answers so far lead to, with what is left on it:
+            # a question that appears with an answer ("yes, we have worked with one")
+            # never makes the count jump backwards.
+            number = fields.index(step.field) + 1
+            left = sum(1 for s in questions[number:] if s.field not in state.answers)
+            header = f"Question {number}"
             if step.section:
                 header += f" — {step.section}"
+            header += (
+                ""
+                if state.editing
+                else " (the last one)"
+                if left == 0
+                else f" (about {left} more after this)"
+                if left > 1
+                else " (1 more after this)"
+            )
             parts.append(header)
         parts.append(self._fill(step.prompt.strip()))
         if step.type == "hub":
@@ -192,7 +249,18 @@ class FlowEngine:
             ]
             return tuple(Option(h.name, h.id) for h in hubs)
         if step.type == "review":
+            if state.picking:
+                return (
+                    *(
+                        Option(flow.step(f).label, f"{EDIT_PREFIX}{f}")
+                        for f in state.picking
+                        if flow.has(f)
+                    ),
+                    Option("Back to the summary", SUMMARY),
+                )
             return (Option(self._submit_label(flow), SUBMIT), Option("Change an answer", EDIT))
+        if state.pending:
+            return self._pending_options(step)
         return step.options
 
     def _submit_label(self, flow: Flow) -> str:
@@ -257,12 +325,15 @@ class FlowEngine:
                 value = hub.name
             elif step.type == "confirm" and value:
                 value = "Confirmed"
+            elif chosen := next((o for o in step.options if o.value == value), None):
+                value = chosen.label
             lines.append(f"- {step.label}: {value or '(left blank)'}")
         label = self._submit_label(flow)
-        if label == "Submit application":
-            lines.append("\nSubmit it, or change any answer first.")
-        else:
-            lines.append(f'\nChoose "{label}", or change any answer first.')
+        lead = "Submit it" if label == "Submit application" else f'Choose "{label}"'
+        lines.append(
+            f"\n{lead}, or change any answer first: choose Change an answer, or type the "
+            "answer's name (or part of it, like \"URN\"), or a section's name."
+        )
         return "\n".join(lines)
 
     # -- answering -------------------------------------------------------------------
@@ -271,9 +342,30 @@ class FlowEngine:
         flow = self.flows[state.flow]
         assert state.step is not None
         step = flow.step(state.step)
-        outcome = Outcome()
         if step.type == "review":
             return self._review(flow, state, text)
+        if state.pending:
+            pending = state.pending
+            choice = match_option(self._pending_options(step), text)
+            state.pending = ""
+            if choice is not None and choice.value == AS_ANSWER:
+                return self._answer(flow, state, step, pending, read=False)
+            if choice is not None:
+                return self._answer_question(flow, state, step, pending)
+            # Anything else is a new message, read afresh.
+        return self._answer(flow, state, step, text, read=True)
+
+    def _pending_options(self, step: Step) -> tuple[Option, ...]:
+        what = str(step.params.get("what") or step.label.lower())
+        return (Option(f"It's the {what}", AS_ANSWER), Option("It's a question", AS_QUESTION))
+
+    def _answer(
+        self, flow: Flow, state: FlowState, step: Step, text: str, *, read: bool
+    ) -> Outcome:
+        """``text`` as the answer to ``step``; with ``read``, a message that reads as a
+        question is answered (or asked about) instead (bot/flows/asking.py)."""
+        outcome = Outcome()
+        reading = reads_as_question(text) if read else Reading.NONE
         value: str | None
         error: str | None = None
         note = ""
@@ -281,6 +373,22 @@ class FlowEngine:
             assert step.validator is not None
             checked = VALIDATORS[step.validator](text, step.params)
             value, error = checked.value, checked.error
+            if reading is not Reading.NONE:
+                if value is None or (reading is Reading.STRONG and not is_long(text)):
+                    return self._answer_question(flow, state, step, text)
+                # Plausible as the answer and phrased as a question: ask which it is.
+                state.pending = clean(text)[:PENDING_CHARS]
+                shown = state.pending if len(state.pending) <= 80 else state.pending[:77] + "..."
+                what = str(step.params.get("what") or step.label.lower())
+                outcome.replies.append(
+                    Reply(
+                        f'Is "{shown}" the {what}, or a question?',
+                        field=step.field,
+                        options=self._pending_options(step),
+                        flow=flow.id,
+                    )
+                )
+                return outcome
             if value is not None and value != clean(text):
                 note = f"Saved as: {value}"
             if value is not None:
@@ -288,10 +396,12 @@ class FlowEngine:
                 if error is not None:
                     value = None
         elif step.type in ("hub", "hub_pick", "place"):
-            return self._hub_answer(flow, state, step, text)
+            return self._hub_answer(flow, state, step, text, reading)
         else:
             option = match_option(step.options, text)
             value = option.value if option else None
+            if option is None and reading is not Reading.NONE:
+                return self._answer_question(flow, state, step, text)
             if option is None:
                 labels = " or ".join(f'"{o.label}"' for o in step.options)
                 error = f"Please choose {labels} (type it or its number)."
@@ -315,6 +425,10 @@ class FlowEngine:
                         )
                     ),
                 )
+            elif value is not None:
+                error = self._cross_check(flow, state, step, value)
+                if error is not None:
+                    return self._redirect(flow, state, step, error, outcome)
         if value is not None and step.criterion is not None and step.criterion.immediate:
             verdict = self._criterion_verdict(step, value)
             if step.criterion.stop and value != step.criterion.passes:
@@ -359,23 +473,82 @@ class FlowEngine:
         if criterion.advice:
             parts.append(self._fill(criterion.advice.strip()))
         return "\n".join(parts)
+    def _answer_question(self, flow: Flow, state: FlowState, step: Step, text: str) -> Outcome:
+        """A question asked in the middle of the form: answered, then the same question
+        asked again; nothing is saved."""
+        path = flow.path(state.answers)
+        about = step_asked_about(text, path)
+        if about is not None and about.help:
+            answer = self._fill(about.help.strip())
+            if about.field != step.field:
+                answer = f"{about.label}: {answer}"
+        elif _HOW_LONG.search(fold(text)):
+            fields = [s.field for s in path if s.is_question]
+            left = sum(1 for f in fields if f not in state.answers)
+            answer = (
+                f"About {left} question{'s' if left != 1 else ''} to go, counting this one; "
+                "most take a few seconds, the statement longest. Your answers are saved "
+                "as you go."
+            )
+        elif (known := self.ask(text)) is not None:
+            answer = known
+        else:
+            answer = (
+                "I'm not sure: I couldn't find an answer to that in the programme documents. "
+                "Your Maths Hub can answer other questions (/hub finds it)."
+            )
+            if step.help:
+                answer += "\n\nAbout this question: " + self._fill(step.help.strip())
+        outcome = Outcome()
+        outcome.replies.append(self.question(flow, state, note=f"{answer}\n\nBack to the form:"))
+        return outcome
 
     def _cross_check(self, flow: Flow, state: FlowState, step: Step, value: str) -> str | None:
-        """The form's declared rules across answers, checked as the later answer is given."""
+        """The form's declared rules across answers, checked as the later answer is given.
+
+        A rule whose ``unless`` names a question still to be asked ("are they the same
+        person?") waits for that answer, and is checked again when it is given."""
+        answers = {**state.answers, step.field: value}
+        visible = {s.field for s in flow.path(answers)}
         for check in flow.checks:
-            if step.field not in check.different:
+            unless = check.unless
+            if step.field not in check.different and (
+                unless is None or step.field not in unless.fields()
+            ):
                 continue
-            if check.unless is not None and check.unless.holds(state.answers):
+            if unless is not None and unless.holds(answers):
                 continue
-            other_field = next(f for f in check.different if f != step.field)
-            other = state.answers.get(other_field, "")
-            if other and _same_answer(other, value):
-                return (
-                    self._fill(check.message)
-                    .replace("{other_label}", flow.step(other_field).label)
-                    .replace("{other}", other)
-                )
+            asked_later = (
+                unless is not None
+                and unless.field is not None
+                and unless.field in visible
+                and unless.field not in answers
+            )
+            if asked_later:
+                continue
+            first, second = check.different
+            if not (answers.get(first) and answers.get(second)):
+                continue
+            if not same_answer(answers[first], answers[second]):
+                continue
+            other_field = first if step.field == second else second
+            return (
+                self._fill(check.message)
+                .replace("{other_label}", flow.step(other_field).label)
+                .replace("{other}", answers[other_field])
+            )
         return None
+
+    def _redirect(
+        self, flow: Flow, state: FlowState, step: Step, error: str, outcome: Outcome
+    ) -> Outcome:
+        """A rule broken by a choice ("No, they are different people"): one of the answers
+        it compares has to change, so the later of them is asked again."""
+        check = next((c for c in flow.checks if c.unless and step.field in c.unless.fields()), None)
+        if check is not None:
+            state.step = max(check.different, key=flow.index)
+        outcome.replies.append(self.question(flow, state, note=error))
+        return outcome
 
     def _accept(
         self, flow: Flow, state: FlowState, step: Step, value: str, outcome: Outcome, note: str = ""
@@ -390,13 +563,17 @@ class FlowEngine:
         state.step = self._next_after(flow, state, step.field)
         self._arrive(flow, state, outcome, note)
 
-    def _hub_answer(self, flow: Flow, state: FlowState, step: Step, text: str) -> Outcome:
+    def _hub_answer(
+        self, flow: Flow, state: FlowState, step: Step, text: str, reading: Reading
+    ) -> Outcome:
         outcome = Outcome()
         options = self.options(flow, state, step)
         if option := match_option(options, text):
             self._accept(flow, state, step, option.value, outcome)
             return outcome
         search = self.finder.find(text)
+        if search.status in ("unknown", "empty") and reading is not Reading.NONE:
+            return self._answer_question(flow, state, step, text)
         if step.type == "place":
             if search.status == "outside":
                 outcome.replies.append(Reply(describe_search(search), flow=flow.id))
@@ -436,47 +613,55 @@ class FlowEngine:
         return outcome
 
     def _review(self, flow: Flow, state: FlowState, text: str) -> Outcome:
+        """Submit, or find the answer to change: by its button, its label or a part of it
+        ("Teacher 2 role", "URN"), a section ("Teacher 2") and then a choice, or its number
+        in the list last shown.  Anything not understood shows the list of answers (never
+        the Submit button again), so a number typed next changes an answer, and nothing
+        short of Submit itself ever submits."""
         outcome = Outcome()
         step = flow.step(state.step or "")
-        choice = match_option(self.options(flow, state, step), text)
         raw = text.strip()
-        if choice is not None and choice.value == SUBMIT:
-            missing = [
-                s.label
-                for s in flow.path(state.answers)
-                if s.is_question and s.field not in state.answers
-            ]
-            if missing:
-                state.step = self._first_open(flow, state)
-                self._arrive(
-                    flow,
-                    state,
-                    outcome,
-                    note="Some answers are still missing: " + ", ".join(missing),
-                )
-                return outcome
-            window = self.window_state(flow)
-            if window is not None and window.open is not None:
-                outcome.replies.append(
-                    Reply(self._while_open(flow, state, window.open), flow=flow.id)
-                )
-                state.step = None
-                outcome.finished = outcome.completed = True
-                return outcome
-            outcome.submit = True
-            return outcome
         editable = [s for s in flow.path(state.answers) if s.is_question and s.type != "consent"]
-        edit_options = tuple(Option(f"{s.label}", f"{EDIT_PREFIX}{s.field}") for s in editable)
+        fields = [s.field for s in editable]
+        state.picking = [f for f in state.picking if f in fields]
+        choice = match_option(
+            (Option(self._submit_label(flow), SUBMIT), Option("Change an answer", EDIT)),
+            raw if not state.picking or not raw.isdigit() else "",
+        )
+        if choice is not None and choice.value == SUBMIT:
+            return self._submit(flow, state, outcome)
         target: str | None = None
         if raw.startswith(EDIT_PREFIX):
             target = raw[len(EDIT_PREFIX) :]
-        elif fold(raw).startswith("edit ") or fold(raw).startswith("change "):
-            found = match_option(edit_options, raw.split(" ", 1)[1])
-            target = found.value[len(EDIT_PREFIX) :] if found else None
-        elif (found := match_option(edit_options, raw)) is not None and choice is None:
+        elif raw == SUMMARY:
+            state.picking = []
+            outcome.replies.append(self.question(flow, state))
+            return outcome
+        elif state.picking and (found := match_option(self.options(flow, state, step), raw)):
+            if found.value == SUMMARY:
+                state.picking = []
+                outcome.replies.append(self.question(flow, state))
+                return outcome
             target = found.value[len(EDIT_PREFIX) :]
-        if target and any(s.field == target for s in editable):
+        elif choice is not None:  # "Change an answer"
+            state.picking = fields
+            outcome.replies.append(
+                self._picking_reply(flow, state, "Which answer would you like to change?")
+            )
+            return outcome
+        else:
+            named = _fields_named(editable, raw)
+            if len(named) == 1:
+                target = named[0]
+            elif named:
+                state.picking = named
+                outcome.replies.append(
+                    self._picking_reply(flow, state, "Which of these would you like to change?")
+                )
+                return outcome
+        if target is not None and target in fields:
             state.editing = True
+            state.picking = []
             state.step = target
             outcome.replies.append(
                 self.question(
@@ -484,19 +669,14 @@ class FlowEngine:
                 )
             )
             return outcome
-        if choice is not None and choice.value == EDIT:
-            outcome.replies.append(
-                Reply(
-                    "Which answer would you like to change?",
-                    field=step.field,
-                    options=edit_options,
-                    flow=flow.id,
-                )
-            )
-            return outcome
+        state.picking = fields
+        shown = raw if len(raw) <= 60 else raw[:57] + "..."
         outcome.replies.append(
-            self.question(
-                flow, state, note='Please choose "Submit application" or "Change an answer".'
+            self._picking_reply(
+                flow,
+                state,
+                f'I couldn\'t tell which answer "{shown}" means, so nothing was submitted. '
+                "Which answer would you like to change?",
             )
         )
         return outcome
@@ -543,6 +723,37 @@ class FlowEngine:
                 value = next((o.label for o in step.options if o.value == value), value)
             lines.append(f"{step.label}: {value or '(left blank)'}")
         return "\n".join(lines)
+    def _picking_prompt(self, flow: Flow, state: FlowState) -> str:
+        return (
+            "Which answer would you like to change? Choose it (or type its number or "
+            "name); Back to the summary shows Submit again."
+        )
+
+    def _picking_reply(self, flow: Flow, state: FlowState, text: str) -> Reply:
+        step = flow.step(state.step or "")
+        return Reply(text, field=step.field, options=self.options(flow, state, step), flow=flow.id)
+
+    def _submit(self, flow: Flow, state: FlowState, outcome: Outcome) -> Outcome:
+        missing = [
+            s.label
+            for s in flow.path(state.answers)
+            if s.is_question and s.field not in state.answers
+        ]
+        if missing:
+            state.picking = []
+            state.step = self._first_open(flow, state)
+            self._arrive(
+                flow, state, outcome, note="Some answers are still missing: " + ", ".join(missing)
+            )
+            return outcome
+        window = self.window_state(flow)
+        if window is not None and window.open is not None:
+            outcome.replies.append(Reply(self._while_open(flow, state, window.open), flow=flow.id))
+            state.step = None
+            outcome.finished = outcome.completed = True
+            return outcome
+        outcome.submit = True
+        return outcome
 
     def back(self, state: FlowState) -> Outcome:
         flow = self.flows[state.flow]

@@ -36,6 +36,7 @@ from pydantic import (
 from bot._yaml import LineDict, LineList, Problems, YamlProblem, line_of, load_yaml
 from bot.exceptions import KnowledgeError
 from bot.flows.validators import VALIDATOR_PARAMS, VALIDATORS
+from bot.knowledge.text import fold
 from bot.replies import Option
 
 StepType = Literal[
@@ -48,9 +49,7 @@ _FIELD = re.compile(FIELD_PATTERN)
 _STRINGS: dict[str, Any] = {"type": "array", "items": {"type": "string"}}
 # Shorthands YAML allows (a single string for a list, a bare label for an option) are
 # normalised on loading; the published schema accepts them as written.
-OneOrMany = Annotated[
-    tuple[str, ...], WithJsonSchema({"anyOf": [{"type": "string"}, _STRINGS]})
-]
+OneOrMany = Annotated[tuple[str, ...], WithJsonSchema({"anyOf": [{"type": "string"}, _STRINGS]})]
 _OPTION = {
     "anyOf": [
         {"type": "string"},
@@ -129,11 +128,15 @@ TYPE_PARAMS: dict[str, type[BaseModel]] = {
 
 
 class Condition(_Spec):
-    """Ask a step only when an earlier answer has one of these option values."""
+    """Ask a step only when an earlier answer has one of these option values, or (``same``)
+    when two earlier answers are the same (one person given twice)."""
 
-    field: str = Field(pattern=FIELD_PATTERN)
+    field: str | None = Field(None, pattern=FIELD_PATTERN)
     equals: OneOrMany = Field(
-        description="An option value (or a list of them) of the named field."
+        (), description="An option value (or a list of them) of the named field."
+    )
+    same: tuple[str, str] | None = Field(
+        None, description="Two field ids: holds when both are answered with the same value."
     )
 
     @field_validator("equals", mode="before")
@@ -141,8 +144,30 @@ class Condition(_Spec):
     def _one_or_many(cls, value: Any) -> Any:
         return [value] if isinstance(value, str | int | float | bool) else value
 
+    @model_validator(mode="after")
+    def _one_kind(self) -> Condition:
+        if (self.same is None) == (self.field is None):
+            raise ValueError("a condition has either 'field' and 'equals', or 'same'")
+        if self.field is not None and not self.equals:
+            raise ValueError("missing field 'equals'")
+        return self
+
+    def fields(self) -> tuple[str, ...]:
+        return self.same if self.same is not None else (self.field or "",)
+
     def holds(self, answers: Mapping[str, str]) -> bool:
-        return answers.get(self.field) in self.equals
+        if self.same is not None:
+            first, second = (answers.get(f, "") for f in self.same)
+            return bool(first) and same_answer(first, second)
+        return answers.get(self.field or "") in self.equals
+
+
+def same_answer(a: str, b: str) -> bool:
+    """Names match loosely (case, accents, punctuation); addresses only exactly (ignoring
+    case): a.b@school.org and a-b@school.org are two different people."""
+    if "@" in a or "@" in b:
+        return a.strip().casefold() == b.strip().casefold()
+    return fold(a) == fold(b)
 
 
 class Criterion(_Spec):
@@ -545,8 +570,10 @@ class _Checker:
 
     def _condition(self, cond: Condition, raw: Any, where: str) -> None:
         line = line_of(raw) if isinstance(raw, LineDict) else 1
-        if cond.field not in self.known:
-            self.add(line, f"{where}: condition names unknown field {cond.field!r}")
+        unknown = [f for f in cond.fields() if f not in self.known]
+        for field_id in unknown:
+            self.add(line, f"{where}: condition names unknown field {field_id!r}")
+        if unknown or cond.field is None:
             return
         options = self.flow.step(cond.field).options
         values = [o.value for o in options]
@@ -603,9 +630,11 @@ class _Checker:
                 ("choice", "yes_no"),
             )
             step = self.flow.step(notify.field) if notify.field in self.known else None
-            if step is not None and step.type == "choice" and "yes" not in {
-                o.value for o in step.options
-            }:
+            if (
+                step is not None
+                and step.type == "choice"
+                and "yes" not in {o.value for o in step.options}
+            ):
                 self.add(
                     line_of(raw_notify, "field"),
                     f"submission: notify_when_open.field {notify.field!r} has no option "

@@ -432,4 +432,3 @@ def create_app(
     assistant: Assistant, store: Store, config: WebConfig | None = None
 ) -> web.Application:
     return WebServer(WebChat(assistant, store), config or WebConfig()).app()
-
