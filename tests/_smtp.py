@@ -47,6 +47,10 @@ for _name, _value in EOI_ANSWERS:
             ("specialist_details", "Chris Lee: joint planning <b>& observation</b> in Year 7")
         )
 FORM_ORDER = [name for name, _ in ANSWERS if name != "privacy_consent"]
+# Every column of an export or attachment, in form order: the answers above, and the
+# question asked only when the head and head of department give one address.
+COLUMNS = [*FORM_ORDER]
+COLUMNS.insert(COLUMNS.index("hod_email") + 1, "head_is_hod")
 
 
 def free_port() -> int:

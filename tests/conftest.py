@@ -55,6 +55,8 @@ EOI_ANSWERS: list[tuple[str, str]] = [
         ),
     ),
     ("commitments", "I confirm"),
+    ("submitter_name", "Morgan Example"),
+    ("submitter_role", "School business manager"),
 ]
 
 

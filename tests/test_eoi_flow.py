@@ -16,13 +16,17 @@ CONTRACT_FIELDS = [
     "teacher2_email", "teacher2_ncetm_username", "teacher2_year_groups", "teacher2_role",
     "worked_with_specialist", "specialist_details", "hod_statement", "commitments",
 ]  # fmt: skip
+# Fields added since (issue 13): never renamed, only added.
+ADDED_FIELDS = ["head_is_hod", "submitter_name", "submitter_role"]
+ANSWERED_FIELDS = [*CONTRACT_FIELDS, "submitter_name", "submitter_role"]
 
 
 def test_field_ids_are_the_contract(knowledge: Knowledge) -> None:
     fields = [s.field for s in knowledge.flows["eoi"].steps]
     assert fields[0] == "privacy_consent"
     assert fields[-1] == "review"
-    assert fields[1:-1] == CONTRACT_FIELDS
+    assert [f for f in fields[1:-1] if f not in ADDED_FIELDS] == CONTRACT_FIELDS
+    assert sorted(set(fields[1:-1]) - set(CONTRACT_FIELDS)) == sorted(ADDED_FIELDS)
 
 
 async def test_complete_application_is_stored_with_a_reference(
@@ -39,7 +43,9 @@ async def test_complete_application_is_stored_with_a_reference(
     [app] = await store.applications(user_id="u1")
     assert app.reference == "EOI-2026-0001"
     assert app.hub_id == "enigma"
-    assert list(app.answers) == [*CONTRACT_FIELDS, "academic_year"]
+    columns = [*ANSWERED_FIELDS]
+    columns.insert(columns.index("hod_email") + 1, "head_is_hod")
+    assert list(app.answers) == [*columns, "academic_year"]
     assert app.answers["academic_year"] == "2027/28"
     assert app.answers["school_phone"] == "+44 1908 505030"
     assert app.answers["specialist_details"] == ""
@@ -304,7 +310,7 @@ async def test_same_update_twice_is_answered_once(assistant: Assistant) -> None:
 def test_every_eoi_field_has_a_sample_answer() -> None:
     assert [f for f, _ in EOI_ANSWERS] == [
         "privacy_consent",
-        *[f for f in CONTRACT_FIELDS if f != "specialist_details"],
+        *[f for f in ANSWERED_FIELDS if f != "specialist_details"],
     ]
 
 

@@ -23,7 +23,7 @@ from bot.mail.commands import export_command, outbox_command
 from bot.services import open_services
 from tests._smtp import (
     ANSWERS,
-    FORM_ORDER,
+    COLUMNS,
     HUB,
     ROOT,
     TODAY,
@@ -99,7 +99,7 @@ def test_export_csv_json_and_since(console_submission: dict[str, str]) -> None:
     as_csv = run_bot(env, "export", "--form", "eoi", "--hub", HUB)
     assert as_csv.returncode == 0, as_csv.stderr
     rows = list(csv.reader(io.StringIO(as_csv.stdout)))
-    assert rows[0] == ["reference", "submitted_at", "hub_id", *FORM_ORDER]
+    assert rows[0] == ["reference", "submitted_at", "hub_id", *COLUMNS]
     assert len(rows) == 2 and rows[1][0] == "EOI-2026-0001" and rows[1][3] == "Denbigh School"
     as_json = run_bot(env, "export", "--form", "eoi", "--hub", HUB, "--format", "json")
     (record,) = json.loads(as_json.stdout)

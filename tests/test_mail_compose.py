@@ -16,7 +16,7 @@ from bot.mail.compose import Composer
 from bot.mail.headers import address, header_text
 from bot.store.base import SubmittedApplication
 from bot.store.memory import MemoryStore
-from tests._smtp import ANSWERS, FORM_ORDER, HUB, ROOT, TODAY, mail_body, parse, submit
+from tests._smtp import ANSWERS, COLUMNS, FORM_ORDER, HUB, ROOT, TODAY, mail_body, parse, submit
 
 SUBMITTED = dt.datetime(2026, 11, 23, 14, 2, 5, tzinfo=dt.UTC)
 FROM = "Maths Hub assistant <assistant@assistant.example.org>"
@@ -183,13 +183,13 @@ def test_attachments_hold_every_field(composer: Composer, knowledge: Knowledge) 
     assert record["reference"] == "EOI-2026-0042"
     assert record["hub_id"] == HUB
     assert dt.datetime.fromisoformat(record["submitted_at"]) == SUBMITTED
-    assert [k for k in record if k not in ("reference", "submitted_at", "hub_id")] == FORM_ORDER
+    assert [k for k in record if k not in ("reference", "submitted_at", "hub_id")] == COLUMNS
     assert record["teacher2_name"] == "Priya Shah"
     assert attachments["application.csv"].get_content_type() == "text/csv"
     raw = attachments["application.csv"].get_content()
     rows = list(csv.reader(io.StringIO(raw.decode() if isinstance(raw, bytes) else raw)))
     assert len(rows) == 2
-    assert rows[0] == ["reference", "submitted_at", "hub_id", *FORM_ORDER]
+    assert rows[0] == ["reference", "submitted_at", "hub_id", *COLUMNS]
     assert dict(zip(rows[0], rows[1], strict=True))["school_name"].startswith("'=HYPERLINK")
     assert dict(zip(rows[0], rows[1], strict=True))["hod_email"] == "s.patel@denbigh.example.org"
 
