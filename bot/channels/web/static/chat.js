@@ -10,7 +10,9 @@
   var COMMANDS = ['start', 'help', 'eligibility', 'hub', 'apply', 'resume', 'status',
     'cancel', 'privacy', 'back', 'skip'];
   var COMMAND_RE = /(^|[\s(])(\/[a-z]+)(?=$|[\s.,;:)])/g;
-  var QUESTION_RE = /^Question (\d+) of (\d+)/;
+  // "Question 7 — School details (about 16 more after this)": the bar's end is this
+  // question plus those left on the applicant's path, so it never jumps backwards.
+  var QUESTION_RE = /^Question (\d+)\b.*\((?:about (\d+) more after this|(1) more after this|(the last one))\)$/;
   var FALLBACK_ERROR = 'I could not reach the assistant. Check your connection and send that again.';
 
   var log = document.getElementById('log');
@@ -90,15 +92,16 @@
     wrapper.className = 'progress';
     wrapper.appendChild(document.createTextNode(line));
     var bar = document.createElement('progress');
-    bar.max = Number(match[2]);
+    var left = match[4] ? 0 : Number(match[2] || match[3]);
+    bar.max = Number(match[1]) + left;
     bar.value = Number(match[1]);
-    bar.setAttribute('aria-label', 'Question ' + match[1] + ' of ' + match[2]);
+    bar.setAttribute('aria-label', 'Question ' + match[1] + ', ' + left + ' more after it');
     wrapper.appendChild(bar);
     parent.appendChild(wrapper);
   }
 
   /* Paragraphs (blank lines), bulleted lists ("- "), numbered lists ("1. ") and line
-   * breaks are kept; the form's "Question 7 of 23" line gets a progress bar. */
+   * breaks are kept; the form's "Question 7 — ... (about 16 more after this)" line gets a progress bar. */
   function formatText(parent, text) {
     var lines = text.split('\n');
     var plain = [];
