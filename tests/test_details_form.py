@@ -33,7 +33,13 @@ def _labels(turn: list[dict[str, Any]]) -> list[str]:
 def test_a_question_without_a_question_mark_is_asked_about_not_saved(
     bot_env: dict[str, str],
 ) -> None:
-    lines = ["/apply", "I agree", "where do i find our URN", "It's a question", "Oak Lane Academy"]
+    lines = [
+        "/apply eoi",
+        "I agree",
+        "where do i find our URN",
+        "It's a question",
+        "Oak Lane Academy",
+    ]
     conversation = turns(run_chat(bot_env, lines, "--user", "q1"))
     unclear = conversation[3]
     assert 'Is "where do i find our URN" the school name, or a question?' in _text(unclear)
@@ -48,7 +54,7 @@ def test_a_question_without_a_question_mark_is_asked_about_not_saved(
 
 
 def test_the_unclear_message_can_be_the_answer_after_all(bot_env: dict[str, str]) -> None:
-    lines = ["/apply", "I agree", "Who Dares Academy", "1", "/status"]
+    lines = ["/apply eoi", "I agree", "Who Dares Academy", "1", "/status"]
     conversation = turns(run_chat(bot_env, lines, "--user", "q2"))
     assert "or a question?" in _text(conversation[3])
     assert _asked(conversation[4]) == "school_address"
@@ -57,7 +63,7 @@ def test_the_unclear_message_can_be_the_answer_after_all(bot_env: dict[str, str]
 
 def test_questions_are_answered_and_plain_answers_taken(bot_env: dict[str, str]) -> None:
     lines = [
-        "/apply",
+        "/apply eoi",
         "I agree",
         "Oak Lane Academy",
         "how long will this take?",  # was refused as a bad address
@@ -76,7 +82,7 @@ def test_questions_are_answered_and_plain_answers_taken(bot_env: dict[str, str])
 def test_a_choice_question_answers_a_question_instead_of_refusing_it(
     bot_env: dict[str, str],
 ) -> None:
-    lines = ["/apply", "what do you do with my information"]
+    lines = ["/apply eoi", "what do you do with my information"]
     conversation = turns(run_chat(bot_env, lines, "--user", "q4"))
     reply = _text(conversation[2])
     assert "Please choose" not in reply and "Back to the form" in reply
@@ -87,7 +93,7 @@ def test_a_choice_question_answers_a_question_instead_of_refusing_it(
 
 
 def test_review_edits_by_part_of_a_label_section_and_number(bot_env: dict[str, str]) -> None:
-    lines = ["/apply", *ANSWERS]
+    lines = ["/apply eoi", *ANSWERS]
     lines += [
         "Teacher 2 role",  # part of "Teacher 2 role/responsibility"
         "Head of Department",
@@ -122,7 +128,7 @@ def test_review_edits_by_part_of_a_label_section_and_number(bot_env: dict[str, s
 def test_an_unknown_reply_at_review_never_submits_and_the_next_number_edits(
     bot_env: dict[str, str],
 ) -> None:
-    lines = ["/apply", *ANSWERS, "Teacher 3 pet's name", "1", "2", "Submit"]
+    lines = ["/apply eoi", *ANSWERS, "Teacher 3 pet's name", "1", "2", "Submit"]
     conversation = turns(run_chat(bot_env, lines, "--user", "r2"))
     at = len(ANSWERS) + 2
     unknown = _text(conversation[at])
@@ -133,14 +139,14 @@ def test_an_unknown_reply_at_review_never_submits_and_the_next_number_edits(
 
 
 def test_an_edit_in_progress_survives_a_restart(bot_env: dict[str, str]) -> None:
-    turns(run_chat(bot_env, ["/apply", *ANSWERS, "URN"], "--user", "r3"))
+    turns(run_chat(bot_env, ["/apply eoi", *ANSWERS, "URN"], "--user", "r3"))
     again = turns(run_chat(bot_env, ["654321"], "--user", "r3"))
     assert _asked(again[0]) == "school_urn" and "Current answer: 110394" in _text(again[0])
     assert _asked(again[1]) == "review" and "654321" in _text(again[1])
 
 
 def test_a_list_of_answers_to_change_survives_a_restart(bot_env: dict[str, str]) -> None:
-    turns(run_chat(bot_env, ["/apply", *ANSWERS, "email"], "--user", "r4"))
+    turns(run_chat(bot_env, ["/apply eoi", *ANSWERS, "email"], "--user", "r4"))
     again = turns(run_chat(bot_env, ["1"], "--user", "r4"))
     assert "Which answer would you like to change?" in _text(again[0])
     assert _asked(again[1]) == "head_email"
@@ -154,7 +160,7 @@ def test_progress_counts_down_without_jumping_when_a_question_appears(
 ) -> None:
     answers = dict(EOI_ANSWERS)
     answers["worked_with_specialist"] = "Yes"
-    lines = ["/apply", *answers.values()]
+    lines = ["/apply eoi", *answers.values()]
     lines.insert(lines.index("Yes") + 1, "Chris Lee (Example Maths Hub): joint planning in Year 7")
     conversation = turns(run_chat(bot_env, lines, "--user", "p1"))
     import re
@@ -178,7 +184,7 @@ def test_progress_counts_down_without_jumping_when_a_question_appears(
 
 def _same_head_and_hod(extra: list[str]) -> list[str]:
     answers = dict(EOI_ANSWERS)
-    lines = ["/apply"]
+    lines = ["/apply eoi"]
     for field, value in answers.items():
         lines.append(answers["head_email"] if field == "hod_email" else value)
         if field == "hod_email":

@@ -12,7 +12,7 @@ __all__ = ["api", "bot"]  # fixtures
 
 
 async def test_a_mid_form_question_is_asked_about_with_buttons(bot: RunningBot) -> None:
-    sent = await bot.say(USER, "/apply")
+    sent = await bot.say(USER, "/apply eoi")
     await bot.press(USER, sent[-1], "I agree")
     sent = await bot.say(USER, "where do i find our URN")
     assert 'Is "where do i find our URN" the school name, or a question?' in texts(sent)

@@ -108,6 +108,8 @@ class FlowEngine:
         self.today = today
         self.window_sentence = window_sentence
         self.windows = windows
+        # A question typed mid-form, answered from the knowledge base when it is sure.
+        self.ask = ask or (lambda _text: None)
 
     def window_state(self, flow: Flow) -> WindowState | None:
         """Today's application windows, for a form whose outcome depends on them."""
@@ -115,8 +117,6 @@ class FlowEngine:
         if outcome is None:
             return None
         return window_on(self.windows(), self.today(), outcome.programme)
-        # A question typed mid-form, answered from the knowledge base when it is sure.
-        self.ask = ask or (lambda _text: None)
 
     # -- navigation ------------------------------------------------------------------
 
@@ -473,6 +473,7 @@ class FlowEngine:
         if criterion.advice:
             parts.append(self._fill(criterion.advice.strip()))
         return "\n".join(parts)
+
     def _answer_question(self, flow: Flow, state: FlowState, step: Step, text: str) -> Outcome:
         """A question asked in the middle of the form: answered, then the same question
         asked again; nothing is saved."""
@@ -723,6 +724,7 @@ class FlowEngine:
                 value = next((o.label for o in step.options if o.value == value), value)
             lines.append(f"{step.label}: {value or '(left blank)'}")
         return "\n".join(lines)
+
     def _picking_prompt(self, flow: Flow, state: FlowState) -> str:
         return (
             "Which answer would you like to change? Choose it (or type its number or "

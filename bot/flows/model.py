@@ -63,9 +63,7 @@ _OPTION = {
 }
 Options = Annotated[tuple[Option, ...], WithJsonSchema({"type": "array", "items": _OPTION})]
 # Placeholders every template may use besides the form's own field ids.
-TEMPLATE_NAMES = frozenset(
-    {"reference", "hub_name", "academic_year"}
-)
+TEMPLATE_NAMES = frozenset({"reference", "hub_name", "academic_year"})
 # What a window's while_open message may use besides the form's field ids.
 WHILE_OPEN_NAMES = frozenset(
     {"summary", "window_label", "window_opens", "window_closes", "hub_name", "academic_year"}
