@@ -22,6 +22,10 @@ TODAY = dt.date(2026, 11, 23)
 # ../shared (the source documents and the full eval sets) sits beside a working copy but is
 # not part of the repository: tests use the small copies under tests/data, or skip.
 SHARED_DIR = ROOT.parent / "shared"
+needs_shared_sources = pytest.mark.skipif(
+    not (SHARED_DIR / "sources").is_dir(),
+    reason=f"the source documents live in {SHARED_DIR / 'sources'}, outside this repository",
+)
 EVAL_DIR = Path(__file__).resolve().parent / "data" / "eval"
 
 # Valid answers for every EoI field, in form order (the console accepts labels or values).

@@ -16,7 +16,7 @@ from bot.knowledge.base import Knowledge
 from bot.knowledge.faq import load_faq
 from bot.replies import Option
 from bot.session import FlowState
-from tests.conftest import ROOT, SHARED_DIR, TODAY, shared_knowledge
+from tests.conftest import ROOT, SHARED_DIR, TODAY, needs_shared_sources, shared_knowledge
 
 
 @pytest.fixture(scope="module")
@@ -184,10 +184,7 @@ def test_a_faq_entry_citing_a_missing_source_file_is_refused(tmp_path: Path) -> 
     assert load_faq(ROOT / "knowledge" / "faq.yaml", tmp_path).entries
 
 
-@pytest.mark.skipif(
-    not (SHARED_DIR / "sources").is_dir(),
-    reason="the source documents live in ../shared/sources, outside this repository",
-)
+@needs_shared_sources
 def test_every_cited_source_is_a_real_document() -> None:
     present = {p.name for p in (SHARED_DIR / "sources").iterdir()}
     assert _cited_sources(shared_knowledge()) <= present
