@@ -37,8 +37,8 @@ import yaml
 from bot.answers import answer_question
 from bot.exceptions import BotError, KnowledgeError
 from bot.knowledge.base import Knowledge
+from bot.knowledge.hub_directory import hub_warnings
 from bot.knowledge.hub_text import describe_search, search_json
-from bot.knowledge.hubs import hub_warnings
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)

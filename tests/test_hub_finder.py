@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from bot.exceptions import KnowledgeError
+from bot.knowledge.hub_directory import HubDirectory, hub_warnings, load_hubs
 from bot.knowledge.hub_text import ANY_HUB, describe_hub, describe_search, search_json
-from bot.knowledge.hubs import HubDirectory, HubFinder, hub_warnings, load_hubs
+from bot.knowledge.hubs import HubFinder
 from tests.conftest import ROOT, shared_knowledge
 
 HUBS_YAML = ROOT / "knowledge" / "hubs.yaml"

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot.exceptions import KnowledgeError
-from bot.knowledge.hubs import HubFinder, hub_warnings, load_hubs
+from bot.knowledge.hub_directory import hub_warnings, load_hubs
+from bot.knowledge.hubs import HubFinder
 from tests.conftest import ROOT
 
 HUBS_YAML = ROOT / "knowledge" / "hubs.yaml"

@@ -11,7 +11,8 @@ from bot._yaml import LineDict, YamlProblem, load_yaml
 from bot.exceptions import KnowledgeError
 from bot.flows.model import Flow, load_flows
 from bot.knowledge.faq import FaqBase, load_faq
-from bot.knowledge.hubs import HubDirectory, HubFinder, load_hubs
+from bot.knowledge.hub_directory import HubDirectory, load_hubs
+from bot.knowledge.hubs import HubFinder
 from bot.knowledge.matching import FaqMatcher
 from bot.knowledge.text import fold
 

@@ -19,22 +19,17 @@ from email_validator import EmailNotValidError, validate_email
 from pydantic import Field, ValidationError
 
 from bot._yaml import LineDict, Problems, YamlProblem, line_of, load_yaml
-from bot.knowledge.hubs import (
-    AREA_KINDS,
-    AreasModel,
-    Hub,
-    _line_at,
-    _name_key,
-    _Strict,
-)
+from bot.knowledge.hub_directory import AREA_KINDS, Hub
+from bot.knowledge.hub_schema import AreasModel, StrictModel, line_at
+from bot.knowledge.place_names import name_key
 
 
-class OperatorAreas(_Strict):
+class OperatorAreas(StrictModel):
     add: AreasModel = AreasModel()
     remove: list[str] = Field(default_factory=list)
 
 
-class OperatorHub(_Strict):
+class OperatorHub(StrictModel):
     email: str | None = None
     name: str | None = Field(default=None, min_length=1)
     lead_school: str | None = None
@@ -54,7 +49,7 @@ def _same_kind(a: str, b: str) -> bool:
 
 
 def _same_place(kind: str, a: str, b: str) -> bool:
-    return _code(a) == _code(b) if kind == "postcodes" else _name_key(a) == _name_key(b)
+    return _code(a) == _code(b) if kind == "postcodes" else name_key(a) == name_key(b)
 
 
 def apply_operator_file(hubs: list[Hub], path: Path, problems: Problems) -> list[Hub]:
@@ -101,7 +96,7 @@ def apply_operator_file(hubs: list[Hub], path: Path, problems: Problems) -> list
                 )
                 problems.add(
                     path,
-                    _line_at(settings_raw, loc),
+                    line_at(settings_raw, loc),
                     f"hub {hid}: {'.'.join(str(p) for p in loc)}: {message}",
                 )
             continue

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.knowledge.hubs import COUNTRIES, Hub, HubSearch, country_name
+from bot.knowledge.hub_directory import Hub
+from bot.knowledge.hubs import HubSearch
+from bot.knowledge.place_names import COUNTRIES, country_name
 from bot.replies import Option
 
 ANY_HUB = (
