@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING
 
 from bot.knowledge.base import Knowledge
 from bot.knowledge.faq import FaqEntry
-from bot.knowledge.matching import MAX_QUERY_CHARS, SELF_ENTRY
+from bot.knowledge.match_words import MAX_QUERY_CHARS
+from bot.knowledge.self_entry import SELF_ENTRY
 from bot.knowledge.text import fold
 from bot.replies import Option
 

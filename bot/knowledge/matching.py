@@ -24,20 +24,26 @@ decline with suggestions, because an unrelated answer presented as the answer is
 than "I'm not sure".  Programmes and years named in the question steer the choice, and
 entries sharing a ``topic`` (the same question for another programme or year) are
 answered together when the question does not say which one it means.
+
+Where each part lives: reading text into tokens and spotting the programmes, years and
+cohorts a message names is :mod:`bot.knowledge.match_words`; the vocabulary built once
+from the knowledge base and the scoring of one unit against it is
+:mod:`bot.knowledge.match_index`; the assistant's own entry is
+:mod:`bot.knowledge.self_entry`.  This module splits a message into units, ranks the
+entries and decides what to answer.
 """
 
 from __future__ import annotations
 
-import heapq
-import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from rapidfuzz import fuzz, process
-
 from bot.knowledge.faq import FaqBase, FaqEntry
-from bot.knowledge.text import TEXT_SPEAK, fold, segments, stem
+from bot.knowledge.match_index import MatchIndex
+from bot.knowledge.match_words import Mentions, Normaliser
+from bot.knowledge.self_entry import SELF_ENTRY, SELF_SYNONYMS
+from bot.knowledge.text import fold, segments
 
 # Calibrated on both development sets (see README, Performance): at or above CONFIDENT the
 # answer is given as the answer; from LIKELY it is shown as a likely answer with the
@@ -50,282 +56,12 @@ SUGGEST = 22
 SECOND_QUESTION = 50
 MAX_SUGGESTIONS = 3
 MAX_ANSWERS = 4
-MAX_QUERY_CHARS = 500
 MAX_SEGMENTS = 8
-_TYPO_CUTOFF = 84
-ENTRY_WEIGHT = 0.72
-ANSWER_WORD_WEIGHT = 0.5
 # The other programme's entry is kept as a candidate (the question may be about it after
 # all) but has to beat the named programme's entries clearly.
 OTHER_PROGRAMME_FACTOR = 0.72
-# Only so many phrasings per unit get the (costlier) fuzzy comparison: those with the
-# most word overlap.  Keeps the answer time flat as the knowledge base grows.
-FUZZY_CANDIDATES = 40
-MAX_CANDIDATES = 12
-OFF_DOMAIN_FACTOR = 0.6
 UNKNOWN_PERIOD_FACTOR = 0.85
-# How much the rest of a message counts against one of its clauses.
-CONTEXT_SHARE = 0.35
 
-STOPWORDS = frozenset(
-    [
-        "a",
-        "about",
-        "above",
-        "after",
-        "again",
-        "all",
-        "am",
-        "an",
-        "and",
-        "any",
-        "anything",
-        "are",
-        "as",
-        "at",
-        "be",
-        "been",
-        "before",
-        "being",
-        "both",
-        "but",
-        "by",
-        "can",
-        "could",
-        "did",
-        "do",
-        "does",
-        "doing",
-        "done",
-        "during",
-        "each",
-        "else",
-        "ever",
-        "for",
-        "from",
-        "get",
-        "gets",
-        "getting",
-        "got",
-        "had",
-        "has",
-        "have",
-        "having",
-        "he",
-        "her",
-        "here",
-        "hers",
-        "him",
-        "his",
-        "how",
-        "i",
-        "id",
-        "if",
-        "im",
-        "in",
-        "into",
-        "is",
-        "isnt",
-        "it",
-        "its",
-        "itll",
-        "ive",
-        "just",
-        "know",
-        "let",
-        "lets",
-        "like",
-        "me",
-        "might",
-        "mine",
-        "more",
-        "most",
-        "my",
-        "myself",
-        "no",
-        "nor",
-        "not",
-        "of",
-        "off",
-        "on",
-        "once",
-        "only",
-        "or",
-        "other",
-        "our",
-        "ours",
-        "out",
-        "over",
-        "own",
-        "please",
-        "really",
-        "same",
-        "say",
-        "she",
-        "should",
-        "so",
-        "some",
-        "such",
-        "tell",
-        "than",
-        "thank",
-        "thanks",
-        "that",
-        "thats",
-        "the",
-        "their",
-        "theirs",
-        "them",
-        "then",
-        "there",
-        "these",
-        "they",
-        "this",
-        "those",
-        "through",
-        "to",
-        "too",
-        "under",
-        "until",
-        "up",
-        "us",
-        "very",
-        "want",
-        "wanted",
-        "was",
-        "we",
-        "were",
-        "weve",
-        "what",
-        "whats",
-        "which",
-        "while",
-        "will",
-        "with",
-        "would",
-        "you",
-        "your",
-        "youre",
-        "yours",
-        "yourself",
-        "hi",
-        "hello",
-        "hey",
-        "dear",
-        "ok",
-        "okay",
-        "anyone",
-        "someone",
-        "something",
-        "could",
-        "kindly",
-        "wonder",
-        "wondering",
-        "r",
-        "u",
-        "exactly",
-        "able",
-        "morning",
-        "afternoon",
-        "evening",
-        "cheers",
-        "question",
-        "actually",
-        "honestly",
-        "basically",
-        "literally",
-        "totally",
-        "sorry",
-        "bit",
-        "quick",
-        "roughly",
-        "even",
-        "still",
-        "though",
-        "because",
-        "anyway",
-        "guys",
-        "everyone",
-        "yes",
-        "yeah",
-        "ah",
-        "oh",
-        "hmm",
-        "also",
-        "plus",
-        "surely",
-        "definitely",
-        "probably",
-        "maybe",
-        "perhaps",
-        "someone",
-        "somebody",
-        "thing",
-        "things",
-        "stuff",
-        "lot",
-        "lots",
-        "loads",
-        "any",
-        "way",
-        "go",
-        "going",
-        "mean",
-        "means",
-    ]
-)
-
-
-# Questions about the assistant itself are answered from its own privacy notice (the
-# assistant supplies the text), never from a Maths Hub's privacy statement.
-SELF_ENTRY = FaqEntry(
-    id="assistant-privacy",
-    programme="both",
-    year=None,
-    questions=(
-        "How long do you keep my data?",
-        "What do you keep about me?",
-        "What information does this assistant store?",
-        "Who can see my answers in this chat?",
-        "Who sees my data?",
-        "How do I delete my data?",
-        "What does /forget do?",
-        "Is this chat private?",
-        "Do you save what I type?",
-        "What happens to my conversation with you?",
-        "Do you share my details with anyone?",
-        "Can you forget me?",
-    ),
-    keywords=("chatbot privacy", "forget", "delete my data"),
-    answer=(
-        "How this assistant handles your information: what it keeps, why, who receives it, "
-        "how long it is kept, and how to delete it with /forget."
-    ),
-    source=(),
-    window=None,
-    line=0,
-)
-SELF_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "chatbot": (
-        "this assistant",
-        "this chatbot",
-        "the chatbot",
-        "this bot",
-        "the bot",
-        "this chat",
-        "this conversation",
-        "our conversation",
-        "my conversation",
-        "you keep",
-        "you store",
-        "you hold",
-        "you save",
-        "you record",
-        "you delete",
-        "do you remember",
-    ),
-    "forget": ("/forget", "forget me", "delete my data", "delete my details", "erase"),
-}
 
 # What kind of fact a question asks for, and how an answer that gives one reads.  An
 # entry whose answer holds no date does not answer "when ...?", however close its words.
@@ -334,21 +70,9 @@ _ASKS_WHEN = re.compile(
     r"\bdates? (of|for)\b|\bby when\b"
 )
 _ASKS_COUNT = re.compile(r"\bhow (many|much)\b|\bnumber of\b")
-_GIVES_DATE = re.compile(
-    r"\b(january|february|march|april|may|june|july|august|september|october|november|"
-    r"december|autumn|spring|summer|christmas|easter|half term|term)\b"
-)
-_GIVES_COUNT = re.compile(
-    r"\d|£|\b(one|two|three|four|five|six|seven|eight|nine|ten|half|free|no (fee|charge|cost)|"
-    r"a few|several|quota)\b"
-)
 INTENT_FACTOR = 0.75
-_YEARS_AND_COHORTS = re.compile(r"\b(19|20)\d\d( (19|20)?\d\d)?\b|\bcohorts? \d+\b|\byear \d\b")
 
 _FOLLOW_UP = re.compile(r"\b(their|theirs|them|they|its|that one|those|these)\b")
-
-_YEAR = re.compile(r"\b(?:20)?(1[4-9]|2[0-9])\s*[/-]\s*(?:20)?(1[5-9]|2[0-9])\b")
-_COHORT = re.compile(r"\bcohort\s*(\d{1,2})\b")
 
 
 @dataclass(frozen=True)
@@ -368,25 +92,6 @@ class MatchResult:
     by_programme: bool = False
 
 
-@dataclass(frozen=True)
-class _Phrasing:
-    entry_index: int
-    tokens: frozenset[str]
-    weight: float
-    text: str
-
-
-@dataclass(frozen=True)
-class Mentions:
-    """Programmes, academic years and cohorts a question names."""
-
-    programmes: frozenset[str] = frozenset()
-    years: frozenset[str] = frozenset()
-    cohorts: frozenset[str] = frozenset()
-    # (word, programme) for each word of the question that names one programme.
-    cues: frozenset[tuple[str, str]] = frozenset()
-
-
 @dataclass
 class _Unit:
     tokens: list[str]
@@ -396,75 +101,6 @@ class _Unit:
     text: str = ""
     scores: dict[int, float] = field(default_factory=dict)
 
-
-class Normaliser:
-    """Turns text into the canonical token list the matcher compares."""
-
-    def __init__(
-        self, synonyms: dict[str, tuple[str, ...]], neutral: frozenset[str] = frozenset()
-    ) -> None:
-        # Words that say nothing about which answer is wanted (place names in England:
-        # "I teach in Leeds, do I need QTS?" is a question about QTS).
-        self._neutral = neutral
-        # Phrases by their first word, longest first: one pass over the words replaces
-        # each longest match (a regular expression of ~600 alternatives was slower to
-        # build and to run).
-        self._phrases: dict[str, list[tuple[tuple[str, ...], str]]] = {}
-        self.canonical: set[str] = set()
-        for canonical, variants in synonyms.items():
-            canon = fold(canonical).replace(" ", "_")
-            self.canonical.add(canon)
-            for variant in variants:
-                words = tuple(self.respell(fold(variant)).split())
-                if words:
-                    self._phrases.setdefault(words[0], []).append((words, canon))
-        for candidates in self._phrases.values():
-            candidates.sort(key=lambda p: -len(p[0]))
-
-    def _replace(self, words: list[str]) -> list[str]:
-        out: list[str] = []
-        i = 0
-        while i < len(words):
-            for phrase, canon in self._phrases.get(words[i], ()):
-                n = len(phrase)
-                if n == 1 or (
-                    words[i + 1 : i + 2] == [phrase[1]] and tuple(words[i : i + n]) == phrase
-                ):
-                    out.append(canon)
-                    i += n
-                    break
-            else:
-                out.append(words[i])
-                i += 1
-        return out
-
-    @staticmethod
-    def respell(folded: str) -> str:
-        return " ".join(w for w in (TEXT_SPEAK.get(word, word) for word in folded.split()) if w)
-
-    def tokens(self, text: str) -> list[str]:
-        words = self._replace(self.respell(fold(text[:MAX_QUERY_CHARS])).split())
-        out: list[str] = []
-        for word in words:
-            if word in self.canonical:
-                out.append(word)
-            elif word not in STOPWORDS and word not in self._neutral:
-                out.append(stem(word))
-        return out
-
-
-def _year(found: re.Match[str]) -> str:
-    return f"20{found.group(1)}/{found.group(2)}"
-
-
-def mentions(text: str, cues: dict[str, str]) -> Mentions:
-    """The programmes (via ``cues``: token -> programme), years and cohorts ``text`` names."""
-    folded = fold(text)
-    years = {_year(m) for m in _YEAR.finditer(text) if int(m.group(2)) == int(m.group(1)) + 1}
-    cohorts = set(_COHORT.findall(folded))
-    words = set(folded.split())
-    programmes = {programme for token, programme in cues.items() if token in words}
-    return Mentions(frozenset(programmes), frozenset(years), frozenset(cohorts))
 
 
 class FaqMatcher:
@@ -482,77 +118,7 @@ class FaqMatcher:
         self.entries: tuple[FaqEntry, ...] = (SELF_ENTRY, *faq.entries, *extra_entries)
         synonyms = {**SELF_SYNONYMS, **faq.synonyms, **(extra_synonyms or {})}
         self.normaliser = Normaliser(synonyms, neutral_words)
-        token_lists: list[tuple[int, list[str]]] = []
-        answer_vocab: list[set[str]] = []
-        for index, entry in enumerate(self.entries):
-            for question in entry.questions:
-                token_lists.append((index, self.normaliser.tokens(question)))
-            if entry.keywords:
-                token_lists.append((index, self.normaliser.tokens(" ".join(entry.keywords))))
-            answer_vocab.append(set(self.normaliser.tokens(entry.answer)))
-        document_frequency: dict[str, int] = {}
-        entry_vocab: list[set[str]] = [set() for _ in self.entries]
-        for index, tokens in token_lists:
-            entry_vocab[index].update(tokens)
-        for vocab in entry_vocab:
-            for token in vocab:
-                document_frequency[token] = document_frequency.get(token, 0) + 1
-        n = max(len(self.entries), 1)
-        self._idf = {
-            t: math.log((n + 1) / (df + 0.5)) + 0.5 for t, df in document_frequency.items()
-        }
-        # A word the knowledge base has never seen weighs like a rare one: it is
-        # probably what the question is really about, and we know nothing of it.
-        self._unknown_weight = math.log(n + 1) + 0.5
-        # Words only the answers use are known (typos are corrected towards them too),
-        # and weigh like the rarest phrasing words.
-        answer_only = (
-            set().union(*answer_vocab) - set(document_frequency) if answer_vocab else set()
-        )
-        self._vocabulary = sorted(set(document_frequency) | answer_only)
-        self._answer_only = frozenset(answer_only)
-        self._off_domain = frozenset(self.normaliser.canonical - set(document_frequency))
-        self._entry_vocab = [frozenset(v) for v in entry_vocab]
-        self._answer_vocab = [
-            frozenset(a - e) for a, e in zip(answer_vocab, entry_vocab, strict=True)
-        ]
-        self._phrasings = [
-            _Phrasing(i, frozenset(toks), self._weight(toks), " ".join(toks))
-            for i, toks in token_lists
-            if toks
-        ]
-        self._entry_phrasings: list[list[int]] = [[] for _ in self.entries]
-        for position, phrasing in enumerate(self._phrasings):
-            self._entry_phrasings[phrasing.entry_index].append(position)
-        self._entries_with: dict[str, list[tuple[int, float]]] = {}
-        for index, (entry_words, answer_words) in enumerate(
-            zip(self._entry_vocab, self._answer_vocab, strict=True)
-        ):
-            for token in entry_words:
-                self._entries_with.setdefault(token, []).append((index, 1.0))
-            for token in answer_words:
-                self._entries_with.setdefault(token, []).append((index, ANSWER_WORD_WEIGHT))
-        self.programme_cues = self._programme_cues()
-        # Every answer names its academic year and cohort, which are neither dates nor counts.
-        answers = [
-            _YEARS_AND_COHORTS.sub(" ", fold(f"{e.answer} {e.window.label if e.window else ''}"))
-            for e in self.entries
-        ]
-        self._without_date = frozenset(
-            i for i, text in enumerate(answers) if not _GIVES_DATE.search(text)
-        ) - {0}
-        self._without_count = frozenset(
-            i for i, text in enumerate(answers) if not _GIVES_COUNT.search(text)
-        ) - {0}
-        self._known_cohorts = frozenset(
-            number
-            for entry in self.entries
-            for number in _COHORT.findall(fold(f"{entry.year or ''} {entry.answer}"))
-        )
-        self._known_years = frozenset(
-            _year(m) for entry in self.entries for m in _YEAR.finditer(entry.year or "")
-        )
-        self._typo_cache: dict[str, str] = {}
+        self.words = MatchIndex(self.entries, self.normaliser)
 
     def entry(self, entry_id: str) -> FaqEntry:
         """An entry by id, including the assistant's own (raises KeyError)."""
@@ -561,130 +127,14 @@ class FaqMatcher:
                 return entry
         raise KeyError(entry_id)
 
-    # -- vocabulary -------------------------------------------------------------------------
-
-    def _programme_cues(self) -> dict[str, str]:
-        """Words that name one programme: its id, and canonical words used almost only by it."""
-        cues: dict[str, str] = {}
-        for programme in ("specialist", "workgroups"):
-            for token in self.normaliser.tokens(programme):
-                cues[token] = programme
-        by_token: dict[str, dict[str, int]] = {}
-        for index, vocab in enumerate(self._entry_vocab):
-            programme = self.entries[index].programme
-            for token in vocab:
-                counts = by_token.setdefault(token, {})
-                counts[programme] = counts.get(programme, 0) + 1
-        for token, counts in by_token.items():
-            total = sum(counts.values())
-            for programme in ("specialist", "workgroups"):
-                if total >= 4 and counts.get(programme, 0) >= 0.9 * total and "_" not in token:
-                    cues.setdefault(token, programme)
-        return cues
-
-    def _weight(self, tokens: Iterable[str]) -> float:
-        return sum(self._idf.get(t, self._unknown_weight) for t in set(tokens))
-
-    def _token_weight(self, token: str) -> float:
-        return self._idf.get(token, self._unknown_weight)
-
-    def _correct(self, token: str) -> str:
-        # Short words are too easily "corrected" into other words (earn -> learn).
-        if token in self._idf or token in self._answer_only or len(token) < 5 or token.isdigit():
-            return token
-        cached = self._typo_cache.get(token)
-        if cached is not None:
-            return cached
-        found = process.extractOne(
-            token, self._vocabulary, scorer=fuzz.ratio, score_cutoff=_TYPO_CUTOFF
-        )
-        result = found[0] if found else token
-        if len(self._typo_cache) < 10_000:
-            self._typo_cache[token] = result
-        return result
-
     def query_tokens(self, question: str) -> list[str]:
-        # A year the knowledge base has entries for steers the choice (see mentions());
-        # as words, "2024/25" would only dilute the question.
-        question = _YEAR.sub(
-            lambda m: " " if _year(m) in self._known_years else m.group(0), question
-        )
-        return [self._correct(t) for t in self.normaliser.tokens(question)]
+        return self.words.query_tokens(question)
 
     def mentions(self, question: str) -> Mentions:
         """Programmes, years and cohorts the question names (in words the KB knows)."""
-        found = mentions(question, {})
-        tokens = set(self.query_tokens(question))
-        cues = frozenset((t, p) for t, p in self.programme_cues.items() if t in tokens)
-        programmes = frozenset(p for _, p in cues)
-        return Mentions(programmes, found.years, found.cohorts, cues)
+        return self.words.mentions(question)
 
     # -- scoring ----------------------------------------------------------------------------
-
-    def _score_tokens(self, tokens: list[str], left_out: float = 0.0) -> dict[int, float]:
-        """Score 0-100 per entry index for one unit of text.
-
-        ``left_out`` is the weight of the message's words outside this unit: a clause
-        is judged partly against the whole message, so a one-word clause cannot match
-        perfectly while the rest of the message says something else.
-        """
-        if not tokens:
-            return {}
-        query = frozenset(tokens)
-        # A word the knowledge base maps to a canonical word that no entry uses is one its
-        # editors declared out of scope (salaries, venues, Ofsted judgements): a near
-        # miss, however many other words it shares with an entry.
-        off_domain = OFF_DOMAIN_FACTOR if query & self._off_domain else 1.0
-        weights = {t: self._token_weight(t) for t in query}
-        query_weight = sum(weights.values()) + CONTEXT_SHARE * left_out
-        query_text = " ".join(tokens)
-        shared_by_entry: dict[int, float] = {}
-        for token, weight in weights.items():
-            for index, factor in self._entries_with.get(token, ()):
-                shared_by_entry[index] = shared_by_entry.get(index, 0.0) + weight * factor
-        # Candidate pruning: only the entries sharing the most weight with the question
-        # are scored phrasing by phrasing, so the time per question stays flat as the
-        # knowledge base grows (a common word such as "specialist" is in a third of it).
-        kept = (
-            heapq.nlargest(MAX_CANDIDATES, shared_by_entry, key=shared_by_entry.__getitem__)
-            if len(shared_by_entry) > MAX_CANDIDATES
-            else list(shared_by_entry)
-        )
-        overlap: list[tuple[float, int]] = []
-        for index in kept:
-            for position in self._entry_phrasings[index]:
-                phrasing = self._phrasings[position]
-                common = phrasing.tokens & query
-                if not common:
-                    continue
-                shared_weight = sum(weights[t] for t in common)
-                recall = shared_weight / query_weight
-                precision = shared_weight / phrasing.weight
-                # F-beta with beta=2: explaining the question matters more than using
-                # every word of one phrasing.
-                overlap.append((5 * recall * precision / (4 * precision + recall), position))
-        overlap.sort(reverse=True)
-        best: dict[int, float] = {}
-        for rank, (f_score, position) in enumerate(overlap):
-            phrasing = self._phrasings[position]
-            if rank < FUZZY_CANDIDATES:
-                similarity = fuzz.token_sort_ratio(query_text, phrasing.text) / 100
-            else:
-                similarity = f_score  # never reached for the best candidates
-            score = 100 * (0.7 * f_score + 0.3 * similarity)
-            if score > best.get(phrasing.entry_index, 0.0):
-                best[phrasing.entry_index] = score
-        for index in kept:
-            shared = shared_by_entry[index]
-            # The entry as a whole (all its phrasings, its answer at a lower weight) may
-            # explain a question that no single phrasing does.
-            covered = shared / query_weight
-            whole = 100 * ENTRY_WEIGHT * covered**1.5
-            if whole > best.get(index, 0.0):
-                best[index] = whole
-        if off_domain != 1.0:
-            best = {index: score * off_domain for index, score in best.items()}
-        return best
 
     def _units(self, question: str) -> list[_Unit]:
         """The whole message, each question-like clause, and each with the clause before it.
@@ -695,11 +145,11 @@ class FaqMatcher:
         parts = segments(question)[:MAX_SEGMENTS]
         if len(parts) > 1:
             tokens = [self.query_tokens(text) for text, _ in parts]
-            total = self._weight(t for toks in tokens for t in toks)
+            total = self.words.weight(t for toks in tokens for t in toks)
             for i, (_, asked) in enumerate(parts):
                 if not asked or not tokens[i]:
                     continue
-                own = self._weight(tokens[i])
+                own = self.words.weight(tokens[i])
                 text = parts[i][0]
                 # "... and whens their deadline": a follow-up about something named
                 # before is only read together with the clause before it.
@@ -707,7 +157,7 @@ class FaqMatcher:
                     units.append(_Unit(tokens[i], True, max(total - own, 0.0), i, text))
                 if i > 0 and tokens[i - 1]:
                     pair = tokens[i - 1] + tokens[i]
-                    left = max(total - self._weight(pair), 0.0)
+                    left = max(total - self.words.weight(pair), 0.0)
                     units.append(_Unit(pair, False, left, i, f"{parts[i - 1][0]} {text}"))
         return units
 
@@ -718,14 +168,14 @@ class FaqMatcher:
     def _rank(self, units: list[_Unit], named: Mentions) -> list[tuple[float, int]]:
         best: dict[int, float] = {}
         for unit in units:
-            unit.scores = self._score_tokens(unit.tokens, unit.left_out)
+            unit.scores = self.words.score(unit.tokens, unit.left_out)
             self._check_intent(unit)
             for index, score in unit.scores.items():
                 if score > best.get(index, 0.0):
                     best[index] = score
         # A cohort or year the knowledge base says nothing about ("when does cohort 12
         # open?") makes every answer a near miss: at most "likely", usually a decline.
-        unknown = (named.cohorts - self._known_cohorts) or (named.years - self._known_years)
+        unknown = (named.cohorts - self.words.known_cohorts) or (named.years - self.words.known_years)
         for index in best:
             best[index] *= self._programme_factor(index, named)
             if unknown:
@@ -738,9 +188,9 @@ class FaqMatcher:
         folded = fold(unit.text)
         lacking = None
         if _ASKS_WHEN.search(folded):
-            lacking = self._without_date
+            lacking = self.words.without_date
         elif _ASKS_COUNT.search(folded):
-            lacking = self._without_count
+            lacking = self.words.without_count
         if lacking:
             for index in unit.scores.keys() & lacking:
                 unit.scores[index] *= INTENT_FACTOR
@@ -758,8 +208,8 @@ class FaqMatcher:
         if len(named.programmes) > 1 and any(
             programme != entry.programme
             and token in self.normaliser.canonical
-            and token not in self._entry_vocab[index]
-            and token not in self._answer_vocab[index]
+            and token not in self.words.entry_vocab[index]
+            and token not in self.words.answer_vocab[index]
             for token, programme in named.cues
         ):
             return OTHER_PROGRAMME_FACTOR

@@ -1,0 +1,309 @@
+"""Text as the FAQ matcher compares it: canonical tokens, and what a question names.
+
+Split from :mod:`bot.knowledge.matching` so that the rules for reading text (chat
+spellings and synonyms rewritten to one canonical word, stop words dropped, light
+stemming) and for spotting the programmes, academic years and cohorts a message names
+are in one place, with the stop-word list beside them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.knowledge.text import TEXT_SPEAK, fold, stem
+
+MAX_QUERY_CHARS = 500
+YEAR = re.compile(r"\b(?:20)?(1[4-9]|2[0-9])\s*[/-]\s*(?:20)?(1[5-9]|2[0-9])\b")
+COHORT = re.compile(r"\bcohort\s*(\d{1,2})\b")
+
+STOPWORDS = frozenset(
+    [
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "all",
+        "am",
+        "an",
+        "and",
+        "any",
+        "anything",
+        "are",
+        "as",
+        "at",
+        "be",
+        "been",
+        "before",
+        "being",
+        "both",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "done",
+        "during",
+        "each",
+        "else",
+        "ever",
+        "for",
+        "from",
+        "get",
+        "gets",
+        "getting",
+        "got",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "him",
+        "his",
+        "how",
+        "i",
+        "id",
+        "if",
+        "im",
+        "in",
+        "into",
+        "is",
+        "isnt",
+        "it",
+        "its",
+        "itll",
+        "ive",
+        "just",
+        "know",
+        "let",
+        "lets",
+        "like",
+        "me",
+        "might",
+        "mine",
+        "more",
+        "most",
+        "my",
+        "myself",
+        "no",
+        "nor",
+        "not",
+        "of",
+        "off",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "our",
+        "ours",
+        "out",
+        "over",
+        "own",
+        "please",
+        "really",
+        "same",
+        "say",
+        "she",
+        "should",
+        "so",
+        "some",
+        "such",
+        "tell",
+        "than",
+        "thank",
+        "thanks",
+        "that",
+        "thats",
+        "the",
+        "their",
+        "theirs",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "us",
+        "very",
+        "want",
+        "wanted",
+        "was",
+        "we",
+        "were",
+        "weve",
+        "what",
+        "whats",
+        "which",
+        "while",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "youre",
+        "yours",
+        "yourself",
+        "hi",
+        "hello",
+        "hey",
+        "dear",
+        "ok",
+        "okay",
+        "anyone",
+        "someone",
+        "something",
+        "could",
+        "kindly",
+        "wonder",
+        "wondering",
+        "r",
+        "u",
+        "exactly",
+        "able",
+        "morning",
+        "afternoon",
+        "evening",
+        "cheers",
+        "question",
+        "actually",
+        "honestly",
+        "basically",
+        "literally",
+        "totally",
+        "sorry",
+        "bit",
+        "quick",
+        "roughly",
+        "even",
+        "still",
+        "though",
+        "because",
+        "anyway",
+        "guys",
+        "everyone",
+        "yes",
+        "yeah",
+        "ah",
+        "oh",
+        "hmm",
+        "also",
+        "plus",
+        "surely",
+        "definitely",
+        "probably",
+        "maybe",
+        "perhaps",
+        "someone",
+        "somebody",
+        "thing",
+        "things",
+        "stuff",
+        "lot",
+        "lots",
+        "loads",
+        "any",
+        "way",
+        "go",
+        "going",
+        "mean",
+        "means",
+    ]
+)
+
+
+@dataclass(frozen=True)
+class Mentions:
+    """Programmes, academic years and cohorts a question names."""
+
+    programmes: frozenset[str] = frozenset()
+    years: frozenset[str] = frozenset()
+    cohorts: frozenset[str] = frozenset()
+    # (word, programme) for each word of the question that names one programme.
+    cues: frozenset[tuple[str, str]] = frozenset()
+
+
+
+class Normaliser:
+    """Turns text into the canonical token list the matcher compares."""
+
+    def __init__(
+        self, synonyms: dict[str, tuple[str, ...]], neutral: frozenset[str] = frozenset()
+    ) -> None:
+        # Words that say nothing about which answer is wanted (place names in England:
+        # "I teach in Leeds, do I need QTS?" is a question about QTS).
+        self._neutral = neutral
+        # Phrases by their first word, longest first: one pass over the words replaces
+        # each longest match (a regular expression of ~600 alternatives was slower to
+        # build and to run).
+        self._phrases: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        self.canonical: set[str] = set()
+        for canonical, variants in synonyms.items():
+            canon = fold(canonical).replace(" ", "_")
+            self.canonical.add(canon)
+            for variant in variants:
+                words = tuple(self.respell(fold(variant)).split())
+                if words:
+                    self._phrases.setdefault(words[0], []).append((words, canon))
+        for candidates in self._phrases.values():
+            candidates.sort(key=lambda p: -len(p[0]))
+
+    def _replace(self, words: list[str]) -> list[str]:
+        out: list[str] = []
+        i = 0
+        while i < len(words):
+            for phrase, canon in self._phrases.get(words[i], ()):
+                n = len(phrase)
+                if n == 1 or (
+                    words[i + 1 : i + 2] == [phrase[1]] and tuple(words[i : i + n]) == phrase
+                ):
+                    out.append(canon)
+                    i += n
+                    break
+            else:
+                out.append(words[i])
+                i += 1
+        return out
+
+    @staticmethod
+    def respell(folded: str) -> str:
+        return " ".join(w for w in (TEXT_SPEAK.get(word, word) for word in folded.split()) if w)
+
+    def tokens(self, text: str) -> list[str]:
+        words = self._replace(self.respell(fold(text[:MAX_QUERY_CHARS])).split())
+        out: list[str] = []
+        for word in words:
+            if word in self.canonical:
+                out.append(word)
+            elif word not in STOPWORDS and word not in self._neutral:
+                out.append(stem(word))
+        return out
+
+
+def year_label(found: re.Match[str]) -> str:
+    return f"20{found.group(1)}/{found.group(2)}"
+
+
+def mentions(text: str, cues: dict[str, str]) -> Mentions:
+    """The programmes (via ``cues``: token -> programme), years and cohorts ``text`` names."""
+    folded = fold(text)
+    years = {year_label(m) for m in YEAR.finditer(text) if int(m.group(2)) == int(m.group(1)) + 1}
+    cohorts = set(COHORT.findall(folded))
+    words = set(folded.split())
+    programmes = {programme for token, programme in cues.items() if token in words}
+    return Mentions(frozenset(programmes), frozenset(years), frozenset(cohorts))
+
