@@ -78,6 +78,7 @@ def _session_at(knowledge: Knowledge, field: str) -> str:
 @example(field="review", text="1")  # the review's first option submits: see below
 @example(field="review", text="3")  # the third answer listed, opened for editing
 @example(field="privacy_consent", text="2")
+@example(field="teacher2_ncetm_username", text="\ud800")  # a lone surrogate: not UTF-8
 def test_junk_at_every_step_keeps_the_draft_whole(field: str, text: str) -> None:
     stored = _session_at(KNOWLEDGE, field)
     before = Session.from_json(stored).flows["eoi"]

@@ -6,11 +6,16 @@ import re
 import unicodedata
 
 _NON_WORD = re.compile(r"[^0-9a-z£]+")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+# Lone surrogates (\ud800-\udfff) are not characters: JSON's "\\ud800" escape makes one, and
+# no UTF-8 encoder (SQLite, the session digest, an email) accepts it.
+_CONTROL = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
 
 
 def strip_control(text: str) -> str:
-    """Remove control and bidi-override characters, keeping newlines and tabs."""
+    """Remove control and bidi-override characters and lone surrogates, keeping newlines
+    and tabs."""
     return _CONTROL.sub("", text)
 
 
