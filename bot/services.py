@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from bot.assistant import Assistant
 from bot.exceptions import KnowledgeError
 from bot.knowledge.base import Knowledge, load_knowledge
-from bot.knowledge.faq import Window, load_faq
+from bot.knowledge.faq import Window
+from bot.knowledge.faq_file import load_faq
 from bot.mail.factory import composer_for, sender_for
 from bot.mail.outbox import OutboxSender
 from bot.notify import NoticeMail, NoticeSchedule, Windows

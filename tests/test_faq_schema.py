@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from bot.exceptions import KnowledgeError
-from bot.knowledge.faq import load_faq, yes_no_opening
+from bot.knowledge.faq import yes_no_opening
+from bot.knowledge.faq_file import load_faq
 
 ENTRY = """\
   - id: {id}

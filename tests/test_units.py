@@ -13,7 +13,7 @@ import pytest
 from bot.exceptions import KnowledgeError
 from bot.flows.engine import FlowEngine, match_option
 from bot.knowledge.base import Knowledge
-from bot.knowledge.faq import load_faq
+from bot.knowledge.faq_file import load_faq
 from bot.replies import Option
 from bot.session import FlowState
 from tests.conftest import ROOT, SHARED_DIR, TODAY, needs_shared_sources, shared_knowledge

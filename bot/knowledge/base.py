@@ -10,7 +10,8 @@ from pathlib import Path
 from bot._yaml import LineDict, YamlProblem, load_yaml
 from bot.exceptions import KnowledgeError
 from bot.flows.model import Flow, load_flows
-from bot.knowledge.faq import FaqBase, load_faq
+from bot.knowledge.faq import FaqBase
+from bot.knowledge.faq_file import load_faq
 from bot.knowledge.hub_directory import HubDirectory, load_hubs
 from bot.knowledge.hubs import HubFinder
 from bot.knowledge.matching import FaqMatcher
