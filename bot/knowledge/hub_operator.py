@@ -113,6 +113,38 @@ def _apply(
     problems: Problems,
 ) -> dict[str, Hub]:
     hub = by_id[hid]
+    changes, set_fields = _contact_changes(hub, settings, settings_raw, path, problems)
+    areas = {kind: list(names) for kind, names in hub.areas.items()}
+    also = list(hub.also_serves)
+    removed_line = line_of(settings_raw.get("areas"), "remove")
+    for place in settings.areas.remove:
+        also, hit = _remove_place(areas, also, place)
+        if not hit:
+            problems.add(
+                path,
+                removed_line,
+                f"hub {hid}: cannot remove {place!r}: it is not one of the hub's areas",
+            )
+    added = {kind: list(getattr(settings.areas.add, kind)) for kind in AREA_KINDS}
+    if any(added.values()) or settings.areas.remove:
+        set_fields.append("areas")
+    for kind, names in added.items():
+        for place in names:
+            _take_from_other_hubs(by_id, hid, kind, place)
+            if not any(_same_place(kind, n, place) for n in areas.get(kind, [])):
+                areas.setdefault(kind, []).append(place)
+    changes["areas"] = {k: tuple(v) for k, v in areas.items() if v}
+    changes["also_serves"] = tuple(also)
+    changes["operator_fields"] = tuple(dict.fromkeys((*hub.operator_fields, *set_fields)))
+    by_id[hid] = replace(hub, **changes)
+    return by_id
+
+
+def _contact_changes(
+    hub: Hub, settings: OperatorHub, settings_raw: LineDict, path: Path, problems: Problems
+) -> tuple[dict[str, Any], list[str]]:
+    """The hub's email, name, lead school, website and verified date the operator set, and
+    which fields those are."""
     changes: dict[str, Any] = {}
     set_fields: list[str] = []
     if settings.email is not None:
@@ -120,7 +152,7 @@ def _apply(
             changes["email"] = validate_email(settings.email, check_deliverability=False).normalized
             set_fields.append("email")
         except EmailNotValidError as exc:
-            problems.add(path, line_of(settings_raw, "email"), f"hub {hid}: {exc}")
+            problems.add(path, line_of(settings_raw, "email"), f"hub {hub.id}: {exc}")
     for name in ("name", "lead_school", "website"):
         value = getattr(settings, name)
         if value is not None:
@@ -133,46 +165,33 @@ def _apply(
         changes["verified_date"] = settings.verified
         changes["verified_note"] = settings.verified_note
         set_fields.append("verified")
-    areas = {kind: list(names) for kind, names in hub.areas.items()}
-    also = list(hub.also_serves)
-    removed_line = line_of(settings_raw.get("areas"), "remove")
-    for place in settings.areas.remove:
-        hit = False
-        for kind, names in areas.items():
-            kept = [n for n in names if not _same_place(kind, n, place)]
-            hit = hit or len(kept) != len(names)
-            areas[kind] = kept
-        kept_also = [n for n in also if not _same_place("towns", n, place)]
-        hit = hit or len(kept_also) != len(also)
-        also = kept_also
-        if not hit:
-            problems.add(
-                path,
-                removed_line,
-                f"hub {hid}: cannot remove {place!r}: it is not one of the hub's areas",
-            )
-    added = {kind: list(getattr(settings.areas.add, kind)) for kind in AREA_KINDS}
-    if any(added.values()) or settings.areas.remove:
-        set_fields.append("areas")
-    for kind, names in added.items():
-        for place in names:
-            for other_id, other in list(by_id.items()):
-                if other_id == hid:
-                    continue
-                # The operator moves the place: it stays the area of one hub only (a town
-                # added here may have been another hub's borough).
-                other_areas = {
-                    k: tuple(
-                        n for n in v if not (_same_kind(k, kind) and _same_place(kind, n, place))
-                    )
-                    for k, v in other.areas.items()
-                }
-                if other_areas != other.areas:
-                    by_id[other_id] = replace(other, areas=other_areas)
-            if not any(_same_place(kind, n, place) for n in areas.get(kind, [])):
-                areas.setdefault(kind, []).append(place)
-    changes["areas"] = {k: tuple(v) for k, v in areas.items() if v}
-    changes["also_serves"] = tuple(also)
-    changes["operator_fields"] = tuple(dict.fromkeys((*hub.operator_fields, *set_fields)))
-    by_id[hid] = replace(hub, **changes)
-    return by_id
+    return changes, set_fields
+
+
+def _remove_place(
+    areas: dict[str, list[str]], also: list[str], place: str
+) -> tuple[list[str], bool]:
+    """Remove ``place`` from every kind of area (in place) and from ``also``; the new
+    ``also``, and whether the place was there at all."""
+    hit = False
+    for kind, names in areas.items():
+        kept = [n for n in names if not _same_place(kind, n, place)]
+        hit = hit or len(kept) != len(names)
+        areas[kind] = kept
+    kept_also = [n for n in also if not _same_place("towns", n, place)]
+    hit = hit or len(kept_also) != len(also)
+    return kept_also, hit
+
+
+def _take_from_other_hubs(by_id: dict[str, Hub], hid: str, kind: str, place: str) -> None:
+    """The operator moves the place: it stays the area of one hub only (a town added here
+    may have been another hub's borough)."""
+    for other_id, other in list(by_id.items()):
+        if other_id == hid:
+            continue
+        other_areas = {
+            k: tuple(n for n in v if not (_same_kind(k, kind) and _same_place(kind, n, place)))
+            for k, v in other.areas.items()
+        }
+        if other_areas != other.areas:
+            by_id[other_id] = replace(other, areas=other_areas)
