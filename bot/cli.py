@@ -26,13 +26,8 @@ import datetime as dt
 import json
 import logging
 import os
-import re
 import sys
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any
-
-import yaml
 
 from bot.answers import answer_question
 from bot.exceptions import BotError, KnowledgeError
@@ -129,54 +124,9 @@ def cmd_hub(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_hubs(args: argparse.Namespace, settings: Settings) -> int:
-    """Every hub with where its details come from, whether its address is real, and how
-    many places it serves: what an operator reviews before keeping the directory current."""
-    knowledge = _knowledge(settings)
-    directory = knowledge.hubs
-    rows = []
-    for hub in directory.hubs:
-        row = hub.as_json()
-        row.update(
-            {
-                "areas": hub.area_count,
-                "postcodes": len(hub.areas.get("postcodes", ())),
-                "website": hub.website,
-                "source": hub.announced_source,
-                "announced": hub.announced_date.isoformat() if hub.announced_date else None,
-                "verified": hub.verified_date.isoformat() if hub.verified_date else None,
-                "operator_fields": list(hub.operator_fields),
-            }
-        )
-        rows.append(row)
-    if args.json:
-        print(
-            json.dumps(
-                {
-                    "hubs": rows,
-                    "count": len(rows),
-                    "operator_file": str(directory.operator_file)
-                    if directory.operator_file
-                    else None,
-                },
-                ensure_ascii=False,
-            )
-        )
-        return 0
-    width = max(len(h.id) for h in directory.hubs)
-    print(f"{'id':<{width}}  {'status':<21}  {'contact':<11}  {'areas':>5}  name")
-    for hub, row in zip(directory.hubs, rows, strict=True):
-        status = f"{hub.status} {row['status_date']}"
-        print(
-            f"{hub.id:<{width}}  {status:<21}  {row['contact']:<11}  {hub.area_count:>5}  {hub.name}"
-        )
-    verified = sum(1 for h in directory.hubs if h.status == "verified")
-    real = sum(1 for h in directory.hubs if not h.has_placeholder_email)
-    source = directory.operator_file or "none (set HUB_CONTACTS_FILE)"
-    print(
-        f"{len(directory.hubs)} hubs: {verified} verified, {len(directory.hubs) - verified} "
-        f"announced only; {real} real addresses. Operator file: {source}"
-    )
-    return 0
+    from bot.knowledge_commands import hubs_command
+
+    return hubs_command(args, _knowledge(settings))
 
 
 # -- check / eval -----------------------------------------------------------------------
@@ -218,84 +168,10 @@ def _warnings(knowledge: Knowledge, settings: Settings) -> list[str]:
     ]
 
 
-def _load_eval(path: Path) -> list[dict[str, Any]]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise SystemExit(f"{path}: cannot read the evaluation set: {exc}") from None
-    if not isinstance(data, list):
-        raise SystemExit(f"{path}: expected a list of cases")
-    return [case for case in data if isinstance(case, dict)]
-
-
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
-    knowledge = _knowledge(settings)
-    cases = _load_eval(Path(args.file))
-    failures: list[str] = []
-    for case in cases:
-        if args.kind == "questions":
-            question = str(case.get("q", ""))
-            answer = answer_question(knowledge, question, settings.today())
-            chosen = (
-                f"{answer.tier}: {', '.join(e.id for e in answer.entries) or None} "
-                f"(score {answer.score})"
-            )
-            expected = str(case.get("why", "")).strip()
-            if case.get("fallback"):
-                ok = answer.tier == "decline"
-                why = (
-                    f"chose {chosen}; expected a decline"
-                    + (f" ({expected})" if expected else "")
-                    + f"; suggested {[e.id for e in answer.suggestions]}"
-                )
-            else:
-                missing = [
-                    p
-                    for p in case.get("expect", [])
-                    if not re.search(p, answer.text, re.IGNORECASE)
-                ]
-                ok = answer.answered and not missing
-                why = f"chose {chosen}; missing {missing}"
-                if expected:
-                    why += f"; expected: {expected}"
-                if not answer.answered:
-                    why += f"; suggested {[e.id for e in answer.suggestions]}"
-            label = question
-        else:
-            place = str(case.get("place", ""))
-            search = knowledge.finder.find(place)
-            if case.get("none"):
-                ok = not search.hubs
-                why = f"expected 'not in England', got {[h.name for h in search.hubs][:2]}"
-            elif isinstance(case.get("ambiguous"), list):
-                # A shared name: the finder must ask, offering a place matching each pattern.
-                labels = [c.label for c in search.choices]
-                missing = [
-                    p
-                    for p in case["ambiguous"]
-                    if not any(re.search(str(p), label, re.IGNORECASE) for label in labels)
-                ]
-                ok = search.status == "ambiguous" and not missing
-                why = f"expected a question offering {case['ambiguous']}, got {search.status} {labels}"
-            else:
-                first = search.hubs[0].name if search.hubs else None
-                # A development set may name a hub by its 2019/20 name ("North West Two").
-                names = [first, *search.hubs[0].former_names] if search.hubs else []
-                ok = any(
-                    name is not None
-                    and re.search(str(case.get("hub")), name, re.IGNORECASE) is not None
-                    for name in names
-                )
-                why = f"expected {case.get('hub')!r}, got {first!r}"
-            label = place
-        if not ok:
-            failures.append(f"FAIL {label!r}\n  {why}")
-    for failure in failures:
-        print(failure)
-    passed = len(cases) - len(failures)
-    rate = 100 * passed / len(cases) if cases else 0.0
-    print(f"{args.kind}: {passed}/{len(cases)} passed ({rate:.1f}%)")
-    return 0 if not failures else 1
+    from bot.knowledge_commands import eval_command
+
+    return eval_command(args, _knowledge(settings), settings.today())
 
 
 # -- chat / unanswered -------------------------------------------------------------------
