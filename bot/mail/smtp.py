@@ -37,6 +37,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from dataclasses import dataclass, field
 
 import aiosmtplib
 
@@ -67,6 +68,15 @@ class PlainAuthRefused(TransportError):
 
 class _StaleConnection(Exception):
     """A kept connection failed at MAIL FROM, before this message was accepted."""
+
+
+@dataclass
+class _Attempt:
+    """What one message's transaction got to: each recipient's reply, and whether the
+    data went out (after which a silence may mean delivered)."""
+
+    results: dict[str, RecipientResult] = field(default_factory=dict)
+    data_sent: bool = False
 
 
 class SmtpTransport(Transport):
@@ -146,30 +156,12 @@ class SmtpTransport(Transport):
             return await self._send(envelope)  # on a new connection: _send dropped the old
 
     async def _send(self, envelope: Envelope) -> tuple[RecipientResult, ...]:
-        kept, self._kept = self._kept, None
-        reused = kept is not None and kept.is_connected
-        if kept is not None and not reused:
-            kept.close()
-        client = kept if reused and kept is not None else self._client()
-        results: dict[str, RecipientResult] = {}
-        data_sent = accepted = False
+        client, reused = self._take_client()
+        attempt = _Attempt()
+        accepted = False
         try:
             async with asyncio.timeout(self.timeout):
-                if not reused:
-                    await client.connect()
-                    await self._log_in(client)
-                try:
-                    await client.mail(envelope.sender)
-                except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPResponseException) as exc:
-                    stale = not isinstance(exc, aiosmtplib.SMTPResponseException) or exc.code == 421
-                    if reused and stale:
-                        raise _StaleConnection from exc
-                    raise
-                for recipient in envelope.recipients:
-                    results[recipient] = await self._rcpt(client, recipient)
-                self._check_recipients(envelope, results)
-                data_sent = True
-                await client.data(envelope.data)
+                await self._transact(client, envelope, reused, attempt)
             accepted = True
         except _StaleConnection:
             raise
@@ -178,56 +170,16 @@ class SmtpTransport(Transport):
                 async with asyncio.timeout(self.command_timeout):
                     await client.rset()
             if not exc.results:
-                exc.results = tuple(results.values())
+                exc.results = tuple(attempt.results.values())
             raise
-        except (
-            TimeoutError,
-            aiosmtplib.SMTPTimeoutError,
-            aiosmtplib.SMTPServerDisconnected,
-        ) as exc:
-            what = (
-                "stopped answering"
-                if isinstance(exc, TimeoutError | aiosmtplib.SMTPTimeoutError)
-                else "hung up"
-            )
-            if data_sent:
-                raise self._unconfirmed(what, results) from None
-            raise TransportError(
-                f"{self.description} {what} before the message was sent"
-                + (
-                    f" (within the {self.timeout:.0f} s limit)"
-                    if isinstance(exc, TimeoutError)
-                    else ""
-                ),
-                unavailable=True,
-                results=tuple(results.values()),
-            ) from None
-        except aiosmtplib.SMTPDataError as exc:
-            raise TransportError(
-                f"the server refused the message: {_reply(exc.code, exc.message)}",
-                permanent=exc.code >= 500,
-                results=tuple(results.values()),
-            ) from None
-        except aiosmtplib.SMTPConnectError as exc:
-            raise TransportError(
-                f"cannot reach {self.description}: {exc}", unavailable=True
-            ) from None
-        except aiosmtplib.SMTPResponseException as exc:
-            raise TransportError(
-                f"{self.description} replied {_reply(exc.code, exc.message)}"
-            ) from None
-        except aiosmtplib.SMTPException as exc:
-            raise TransportError(f"{self.description}: {exc}") from None
-        except OSError as exc:  # DNS failures, TLS handshake errors
-            raise TransportError(
-                f"cannot reach {self.description}: {exc}", unavailable=True
-            ) from None
+        except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
+            raise self._failure(exc, attempt) from None
         finally:
             if accepted:
                 self._kept = client
             else:
                 client.close()
-        delivered = tuple(results.values())
+        delivered = tuple(attempt.results.values())
         refused = [r for r in delivered if r.outcome != ACCEPTED]
         if refused:
             logger.warning(
@@ -237,6 +189,74 @@ class SmtpTransport(Transport):
                 "; ".join(f"{r.address} ({r.reply})" for r in refused),
             )
         return delivered
+
+    def _take_client(self) -> tuple[aiosmtplib.SMTP, bool]:
+        """The kept connection if it is still up (True), else a new, unconnected one."""
+        kept, self._kept = self._kept, None
+        if kept is not None and kept.is_connected:
+            return kept, True
+        if kept is not None:
+            kept.close()
+        return self._client(), False
+
+    async def _transact(
+        self, client: aiosmtplib.SMTP, envelope: Envelope, reused: bool, attempt: _Attempt
+    ) -> None:
+        """MAIL FROM, RCPT TO for each recipient, DATA (after connecting and logging in on a
+        new connection), noting each recipient's result and when the data went out."""
+        if not reused:
+            await client.connect()
+            await self._log_in(client)
+        try:
+            await client.mail(envelope.sender)
+        except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPResponseException) as exc:
+            stale = not isinstance(exc, aiosmtplib.SMTPResponseException) or exc.code == 421
+            if reused and stale:
+                raise _StaleConnection from exc
+            raise
+        for recipient in envelope.recipients:
+            attempt.results[recipient] = await self._rcpt(client, recipient)
+        self._check_recipients(envelope, attempt.results)
+        attempt.data_sent = True
+        await client.data(envelope.data)
+
+    def _failure(self, exc: Exception, attempt: _Attempt) -> TransportError:
+        """The TransportError an SMTP, network or time-out failure means for the outbox."""
+        results = tuple(attempt.results.values())
+        if isinstance(
+            exc, TimeoutError | aiosmtplib.SMTPTimeoutError | aiosmtplib.SMTPServerDisconnected
+        ):
+            what = (
+                "stopped answering"
+                if isinstance(exc, TimeoutError | aiosmtplib.SMTPTimeoutError)
+                else "hung up"
+            )
+            if attempt.data_sent:
+                return self._unconfirmed(what, attempt.results)
+            return TransportError(
+                f"{self.description} {what} before the message was sent"
+                + (
+                    f" (within the {self.timeout:.0f} s limit)"
+                    if isinstance(exc, TimeoutError)
+                    else ""
+                ),
+                unavailable=True,
+                results=results,
+            )
+        if isinstance(exc, aiosmtplib.SMTPDataError):
+            return TransportError(
+                f"the server refused the message: {_reply(exc.code, exc.message)}",
+                permanent=exc.code >= 500,
+                results=results,
+            )
+        if isinstance(exc, aiosmtplib.SMTPConnectError):
+            return TransportError(f"cannot reach {self.description}: {exc}", unavailable=True)
+        if isinstance(exc, aiosmtplib.SMTPResponseException):
+            return TransportError(f"{self.description} replied {_reply(exc.code, exc.message)}")
+        if isinstance(exc, aiosmtplib.SMTPException):
+            return TransportError(f"{self.description}: {exc}")
+        # DNS failures, TLS handshake errors
+        return TransportError(f"cannot reach {self.description}: {exc}", unavailable=True)
 
     async def _rcpt(self, client: aiosmtplib.SMTP, recipient: str) -> RecipientResult:
         try:
