@@ -11,7 +11,8 @@ build step.  It talks to two JSON endpoints:
 A browser is known by a random token in an HttpOnly, SameSite cookie; the assistant sees
 only a hash of it (``web:<hash>``), so the database holds nothing that could be replayed
 as a cookie.  Every message shown is kept in the store's transcript, which is what a
-reload or a restarted server shows again.
+reload or a restarted server shows again (:mod:`bot.channels.web.chat`, the conversation
+side, which knows nothing of HTTP).
 
 Safety: a Content-Security-Policy with no inline script and ``frame-ancestors`` limited to
 ``WEB_ALLOWED_ORIGINS``; POSTs must come from the chat's own origin with a JSON body of
@@ -22,7 +23,6 @@ records method, path, status and time only.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import logging
@@ -38,13 +38,12 @@ from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.typedefs import Handler
 
-from bot.assistant import Assistant, Incoming
+from bot.assistant import Assistant
+from bot.channels.web.chat import WebChat
 from bot.channels.web.limits import RateLimiter
 from bot.flows.validators import MAX_ANSWER_CHARS
-from bot.replies import Reply
-from bot.session import Session
 from bot.settings import DEFAULT_WEB_ADDRESS_RATE, DEFAULT_WEB_SESSION_RATE, Settings
-from bot.store.base import Store, TranscriptEntry
+from bot.store.base import Store
 
 logger = logging.getLogger(__name__)
 
@@ -56,8 +55,6 @@ _MESSAGE_ID = re.compile(r"[A-Za-z0-9-]{8,64}")
 # reply explains the limit; beyond this the server refuses before reading further.
 MAX_TEXT_CHARS = MAX_ANSWER_CHARS + 1000
 MAX_BODY_BYTES = 4 * MAX_TEXT_CHARS + 1024
-HISTORY_LIMIT = 400
-USER, ASSISTANT = "user", "assistant"
 
 SORRY = (
     "Sorry, something went wrong on my side. Everything you had answered is saved; "
@@ -105,109 +102,6 @@ def user_id_for(token: str) -> str:
     return "web:" + hashlib.sha256(token.encode("ascii")).hexdigest()[:40]
 
 
-def _is_forget(text: str) -> bool:
-    """The assistant's own reading of ``/forget`` (``/forget@bot`` and any case)."""
-    text = text.strip()
-    if not text.startswith("/"):
-        return False
-    word = text[1:].split(None, 1)[0] if text[1:].strip() else ""
-    return word.split("@", 1)[0].lower() == "forget"
-
-
-def _entry_json(entry: TranscriptEntry) -> dict[str, Any]:
-    try:
-        body = json.loads(entry.body)
-    except ValueError:
-        body = {}
-    if not isinstance(body, dict):
-        body = {}
-    return {
-        "seq": entry.seq,
-        "role": entry.role,
-        "text": str(body.get("text", "")),
-        "field": body.get("field"),
-        "flow": body.get("flow"),
-        "options": [
-            {"label": str(o.get("label", "")), "value": str(o.get("value", ""))}
-            for o in body.get("options") or []
-            if isinstance(o, dict)
-        ],
-    }
-
-
-class WebChat:
-    """The conversation side of the channel: text in, transcript entries out."""
-
-    def __init__(self, assistant: Assistant, store: Store) -> None:
-        self.assistant = assistant
-        self.store = store
-        self._locks: dict[str, asyncio.Lock] = {}
-
-    def _lock(self, user_id: str) -> asyncio.Lock:
-        # One browser's tabs share a conversation: a turn's message and replies are stored
-        # together, never interleaved with the other tab's.
-        lock = self._locks.get(user_id)
-        if lock is None:
-            if len(self._locks) > 10_000:
-                self._locks = {k: v for k, v in self._locks.items() if v.locked()}
-            lock = self._locks[user_id] = asyncio.Lock()
-        return lock
-
-    async def _record(self, user_id: str, text: str | None, replies: list[Reply]) -> None:
-        entries = [(USER, json.dumps({"text": text}, ensure_ascii=False))] if text else []
-        entries += [(ASSISTANT, json.dumps(r.as_json(), ensure_ascii=False)) for r in replies]
-        await self.store.append_transcript(user_id, entries)
-
-    async def history(self, user_id: str, after: int = 0) -> list[dict[str, Any]]:
-        async with self._lock(user_id):
-            entries = await self.store.transcript(user_id, after=after, limit=HISTORY_LIMIT)
-            if after == 0 and await self._needs_greeting(user_id, entries):
-                await self._record(user_id, None, await self.assistant.greet(user_id))
-                entries = await self.store.transcript(user_id, after=after, limit=HISTORY_LIMIT)
-        return [_entry_json(e) for e in entries]
-
-    async def _needs_greeting(self, user_id: str, entries: list[TranscriptEntry]) -> bool:
-        """A new visitor, or a transcript that lags the session (the server stopped between
-        saving an answer and recording the replies): greet, which re-asks the question."""
-        if not entries:
-            return True
-        shown = next((_entry_json(e) for e in reversed(entries) if e.role == ASSISTANT), None)
-        session = await self.store.load_session(user_id) or Session()
-        state = session.current()
-        current = state.step if state is not None else None
-        return current is not None and (shown is None or shown["field"] != current)
-
-    async def send(
-        self,
-        user_id: str,
-        text: str,
-        *,
-        label: str | None = None,
-        for_field: str | None = None,
-        button: bool = False,
-        message_id: str | None = None,
-        after: int = 0,
-    ) -> tuple[list[dict[str, Any]], bool]:
-        """Handle one message; returns the entries after ``after`` and whether the user's
-        data was forgotten (the page then starts afresh)."""
-        async with self._lock(user_id):
-            incoming = Incoming(
-                user_id,
-                text,
-                for_field=for_field,
-                button=button,
-                update_key=f"web:{message_id}" if message_id else None,
-            )
-            replies = await self.assistant.handle(incoming)
-            if _is_forget(text):
-                await self.store.forget(user_id)
-                return [{"seq": 0, "role": ASSISTANT, **r.as_json()} for r in replies], True
-            if replies:  # none: a message already handled (sent again), already shown
-                await self._record(user_id, label or text, replies)
-            entries = await self.store.transcript(user_id, after=after, limit=HISTORY_LIMIT)
-        return [_entry_json(e) for e in entries], False
-
-
 # -- HTTP -------------------------------------------------------------------------------
 
 
@@ -218,6 +112,28 @@ class QuietAccessLogger(AbstractAccessLogger):
         self.logger.info(
             "%s %s %s %.1fms", request.method, request.path, response.status, time * 1000
         )
+
+
+def _message_options(body: dict[str, Any]) -> dict[str, Any]:
+    """What the page says about a message besides its text, each checked and bounded."""
+    label = body.get("label")
+    field = body.get("field")
+    message_id = body.get("id")
+    try:
+        after = max(0, int(body.get("after") or 0))
+    except (TypeError, ValueError):
+        after = 0
+    return {
+        "label": label[:300] if isinstance(label, str) and label else None,
+        "for_field": field[:100] if isinstance(field, str) and field else None,
+        "button": body.get("button") is True,
+        "message_id": (
+            message_id
+            if isinstance(message_id, str) and _MESSAGE_ID.fullmatch(message_id)
+            else None
+        ),
+        "after": after,
+    }
 
 
 def _origin(url: str) -> str:
@@ -364,18 +280,41 @@ class WebServer:
         return response
 
     async def message(self, request: web.Request) -> web.StreamResponse:
-        origin = request.headers.get("Origin", "").lower()
-        if origin not in self.own_origins(request):
-            logger.warning("refused a POST from another origin")
-            return web.json_response({"error": REFUSED}, status=403)
-        if request.content_type != "application/json":
-            return web.json_response({"error": REFUSED}, status=415)
+        if refused := self._refuse_foreign(request):
+            return refused
         token = self._token(request)
         new = token is None
         if token is None:
             token = secrets.token_urlsafe(32)
         if limited := self._limited(request, token):
             return limited
+        body = await self._json_body(request)
+        if isinstance(body, web.Response):
+            return body
+        messages, forgot = await self.chat.send(
+            user_id_for(token), body["text"], **_message_options(body)
+        )
+        response = web.json_response({"messages": messages, "reset": forgot})
+        if forgot:
+            self._set_cookie(request, response, "", 0)
+        elif new:
+            self._set_cookie(request, response, token, COOKIE_MAX_AGE)
+        return response
+
+    def _refuse_foreign(self, request: web.Request) -> web.Response | None:
+        """A POST from another site (cross-site request forgery), or not JSON: refused."""
+        origin = request.headers.get("Origin", "").lower()
+        if origin not in self.own_origins(request):
+            logger.warning("refused a POST from another origin")
+            return web.json_response({"error": REFUSED}, status=403)
+        if request.content_type != "application/json":
+            return web.json_response({"error": REFUSED}, status=415)
+        return None
+
+    @staticmethod
+    async def _json_body(request: web.Request) -> dict[str, Any] | web.Response:
+        """The message's JSON object with its ``text``, or the reply refusing it (too long,
+        not JSON, no text); nothing past the size limit is read."""
         if (request.content_length or 0) > MAX_BODY_BYTES:
             return web.json_response(
                 {"error": TOO_LONG.format(length=request.content_length or 0)}, status=413
@@ -392,32 +331,7 @@ class WebServer:
         text: str = body["text"]
         if len(text) > MAX_TEXT_CHARS:
             return web.json_response({"error": TOO_LONG.format(length=len(text))}, status=413)
-        label = body.get("label")
-        field = body.get("field")
-        message_id = body.get("id")
-        try:
-            after = max(0, int(body.get("after") or 0))
-        except (TypeError, ValueError):
-            after = 0
-        messages, forgot = await self.chat.send(
-            user_id_for(token),
-            text,
-            label=label[:300] if isinstance(label, str) and label else None,
-            for_field=field[:100] if isinstance(field, str) and field else None,
-            button=body.get("button") is True,
-            message_id=(
-                message_id
-                if isinstance(message_id, str) and _MESSAGE_ID.fullmatch(message_id)
-                else None
-            ),
-            after=after,
-        )
-        response = web.json_response({"messages": messages, "reset": forgot})
-        if forgot:
-            self._set_cookie(request, response, "", 0)
-        elif new:
-            self._set_cookie(request, response, token, COOKIE_MAX_AGE)
-        return response
+        return body
 
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self.headers], client_max_size=MAX_BODY_BYTES)
