@@ -349,30 +349,76 @@ def test_console_jsonl_both_window_states(
 # -- Telegram, against the fake Bot API ------------------------------------------------------
 
 
-async def test_telegram_choose_the_form_by_button_and_send_it(tmp_path: Path) -> None:
+async def telegram_answer(bot: RunningBot, user: int, sent: list[Any], fields: list[str]) -> Any:
+    """Answer ``fields`` in Telegram: by button where the question offers them."""
+    from tests.test_telegram_e2e import texts
+
+    answers = dict(ANSWERS)
+    for field in fields:
+        if field == "maths_hub":
+            sent = await bot.press(user, sent[-1], "Enigma Maths Hub")
+        elif sent[-1].buttons:
+            sent = await bot.press(user, sent[-1], answers[field])
+        else:
+            sent = await bot.say(user, answers[field])
+        assert sent, (field, texts(sent))
+    return sent
+
+
+@pytest.mark.parametrize(
+    ("day", "button", "outcome"),
+    [
+        (TODAY, "Send to my Maths Hub", "Reference: SPEC-2026-0001"),
+        (OPEN_DAY, "Show my summary for the NCETM form", "opened on 16 December 2025"),
+    ],
+)
+async def test_telegram_choose_the_form_by_button_and_finish_by_the_window(
+    tmp_path: Path, day: dt.date, button: str, outcome: str
+) -> None:
     from tests.test_telegram_e2e import make_settings, texts
 
     user = 2002
-    async with FakeBotApi() as api, RunningBot(api, make_settings(tmp_path, api)) as bot:
-        sent = await bot.say(user, "/apply")
-        assert "Which form" in texts(sent)
-        sent = await bot.press(user, sent[-1], "Specialist Programme interest")
-        assert "Question 1 —" in texts(sent) and "closed on 23 April 2026" in texts(sent)
-        sent = await bot.press(user, sent[-1], "Yes")
-        assert "Qualified Teacher Status: met." in texts(sent)
-        answers = dict(ANSWERS)
-        for field in FIELDS[1:-1]:
-            if sent[-1].buttons and field != "maths_hub":
-                sent = await bot.press(user, sent[-1], answers[field])
-            elif field == "maths_hub":
-                sent = await bot.press(user, sent[-1], "Enigma Maths Hub")
+    async with FakeBotApi() as api:
+        settings = make_settings(tmp_path, api, today_override=day)
+        async with RunningBot(api, settings) as bot:
+            sent = await bot.say(user, "/apply")
+            assert "Which form" in texts(sent)
+            sent = await bot.press(user, sent[-1], "Specialist Programme interest")
+            assert "Question 1 —" in texts(sent)
+            assert ("closed on 23 April 2026" in texts(sent)) == (day == TODAY)
+            sent = await bot.press(user, sent[-1], "Yes")
+            assert "Qualified Teacher Status: met." in texts(sent)
+            sent = await telegram_answer(bot, user, sent, FIELDS[1:-1])
+            assert "Please check your Secondary Mastery Specialist" in texts(sent)
+            sent = await bot.press(user, sent[-1], button)
+            said = texts(sent)
+            assert outcome in said
+            if day == TODAY:
+                assert "I'll tell you here, once, when the next application window opens" in said
             else:
-                sent = await bot.say(user, answers[field])
-        assert "Please check your Secondary Mastery Specialist" in texts(sent)
-        sent = await bot.press(user, sent[-1], "Send to my Maths Hub")
-        said = texts(sent)
-        assert "Reference: SPEC-2026-0001" in said
-        assert "I'll tell you here, once, when the next application window opens" in said
+                assert "Your name: Robin Example" in said and "Reference:" not in said
+            applications = await bot.services.store.applications()
+            assert len(applications) == (1 if day == TODAY else 0)
+
+
+async def test_telegram_restart_mid_form_resumes_where_it_stopped(tmp_path: Path) -> None:
+    from tests.test_telegram_e2e import make_settings, texts
+
+    user = 2004
+    async with FakeBotApi() as api:
+        settings = make_settings(tmp_path, api)
+        async with RunningBot(api, settings) as first:
+            sent = await first.say(user, "/apply specialist")
+            sent = await telegram_answer(first, user, sent, FIELDS[: FIELDS.index("school_name")])
+            assert "What is the name of your school?" in texts(sent)
+        async with RunningBot(api, settings) as second:
+            sent = await second.say(user, "/resume")
+            assert "What is the name of your school?" in texts(sent)
+            sent = await telegram_answer(
+                second, user, sent, FIELDS[FIELDS.index("school_name") : -1]
+            )
+            sent = await second.press(user, sent[-1], "Send to my Maths Hub")
+            assert "Reference: SPEC-2026-0001" in texts(sent)
 
 
 async def test_telegram_a_criterion_not_met_stops_with_advice(tmp_path: Path) -> None:
