@@ -203,6 +203,23 @@ async def test_a_criterion_changed_at_the_review_is_refused_and_the_rest_kept(
     assert chat.field == "review" and "Robin Example" in chat.text
 
 
+async def test_a_criterion_changed_after_back_keeps_what_was_answered_since(
+    assistant: Assistant,
+) -> None:
+    chat = Chat(assistant)
+    await chat.send("/apply specialist")
+    await fill(chat, "teacher_email")
+    for _ in range(3):  # teacher_name, privacy_consent, observed_good_teaching
+        await chat.send("/back")
+    assert chat.field == "observed_good_teaching"
+    await chat.send("No")
+    assert "not met" in chat.text and "Your other answers are kept" in chat.text
+    assert chat.field == "observed_good_teaching"
+    await chat.send("Yes")
+    await chat.send("/resume")
+    assert chat.field == "teacher_email"  # nothing answered since was lost
+
+
 async def test_restart_mid_form_continues_from_the_sqlite_file(
     knowledge: Knowledge, tmp_path: Path
 ) -> None:

@@ -432,8 +432,10 @@ class FlowEngine:
         if value is not None and step.criterion is not None and step.criterion.immediate:
             verdict = self._criterion_verdict(step, value)
             if step.criterion.stop and value != step.criterion.passes:
-                if state.editing:
-                    # Changed at the review: everything else answered is kept.
+                path = [s.field for s in flow.path(state.answers)]
+                later = path[path.index(step.field) + 1 :] if step.field in path else []
+                if state.editing or any(f in state.answers for f in later):
+                    # Changed at the review or after /back: what was answered since is kept.
                     value, error = (
                         None,
                         (

@@ -181,7 +181,7 @@ class Criterion(_Spec):
     stop: bool = Field(
         False,
         description="true: an answer that does not meet it ends the form (nothing is kept); "
-        "changed at the review, it is refused and the other answers are kept.",
+        "changed once later questions are answered, it is refused and the answers are kept.",
     )
 
     @property
