@@ -4,12 +4,14 @@ cache.  What the in-memory fake must keep the same way is in test_store_contract
 from __future__ import annotations
 
 import ast
+import asyncio
 import datetime as dt
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bot.exceptions import SessionConflict
 from bot.session import FlowState, Session
 from bot.store.base import OutgoingMail, Submission, SubmittedApplication, utcnow
 from bot.store.sqlite import SqliteStore
@@ -142,3 +144,38 @@ def test_only_the_store_package_knows_sqlite() -> None:
         for path in modules
     }
     assert {path: names for path, names in knowing.items() if names} == {}
+
+
+async def test_saves_arriving_together_are_written_in_one_statement(tmp_path: Path) -> None:
+    """Twenty chats' turns ending at once cost one round trip, not twenty; a session
+    another process changed meanwhile fails its own commit only."""
+    store = await SqliteStore.open(tmp_path / "s.sqlite3")
+    other = await SqliteStore.open(tmp_path / "s.sqlite3")
+    try:
+        for n in range(20):
+            await store.commit(f"u{n}", _session("school_urn"))
+        await other.commit("u3", _session("other_process"))  # unknown to it: written as is
+        writes: list[str] = []
+        await store._db.set_trace_callback(writes.append)
+        results = await asyncio.gather(
+            *(store.commit(f"u{n}", _session(f"step{n}")) for n in range(20)),
+            return_exceptions=True,
+        )
+        await store._db.set_trace_callback(None)  # type: ignore[arg-type]
+        assert [type(r).__name__ for r in results if r is not None] == ["SessionConflict"]
+        assert isinstance(results[3], SessionConflict)
+        saves = [sql for sql in writes if "INSERT INTO sessions" in sql]
+        assert len(saves) == 1
+        for n in range(20):
+            if n != 3:
+                loaded = await store.load_session(f"u{n}")
+                assert loaded is not None and loaded.flows["eoi"].step == f"step{n}"
+                reread = await other.load_session(f"u{n}")
+                assert reread is not None and reread.flows["eoi"].step == f"step{n}"
+        kept = await store.load_session("u3")  # read again from the database
+        assert kept is not None and kept.flows["eoi"].step == "other_process"
+        # The versions cached by the grouped write are right: the next turn saves.
+        await store.commit("u5", _session("after"))
+    finally:
+        await other.close()
+        await store.close()

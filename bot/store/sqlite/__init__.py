@@ -135,11 +135,10 @@ class SqliteStore(
             precomposed = await self._precompose(
                 user_id, submission, dt.datetime.fromisoformat(now)
             )
+        if submission is None:
+            await self._save_grouped(user_id, state, digest, now)
+            return None
         async with self._lock:
-            if submission is None:
-                version = await self._save_session(user_id, state, digest, now)
-                self._cache(user_id, state, version)
-                return None
             await self._db.execute("BEGIN IMMEDIATE")
             try:
                 version = await self._save_session(user_id, state, digest, now)
@@ -178,6 +177,9 @@ class SqliteStore(
             await self._checkpoint()
 
     async def close(self) -> None:
+        if self._flusher is not None:
+            with contextlib.suppress(Exception):
+                await self._flusher  # the saves already promised
         try:
             if self._reader is not None:
                 await self._reader.close()

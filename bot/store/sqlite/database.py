@@ -15,6 +15,7 @@ import json
 import logging
 import sqlite3
 from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +72,17 @@ def _read_floor(path: Path) -> dict[str, int]:
         return {}
 
 
+@dataclass(frozen=True)
+class PendingSave:
+    """A session waiting for the next grouped write, and the commit waiting for it."""
+
+    user_id: str
+    state: str
+    digest: str
+    at: str
+    done: asyncio.Future[None]
+
+
 class SqliteBase:
     """The state the per-aggregate parts of :class:`~bot.store.sqlite.SqliteStore` share."""
 
@@ -107,6 +119,10 @@ class SqliteBase:
         # Compression dictionaries of outbox bytes by id (bot/store/_mailpack.py).
         self._dictionaries: dict[int, bytes] = {}
         self._dictionary_sample: bytes | None = None
+        # Session saves waiting to be written together (bot/store/sqlite/sessions.py), and
+        # the task writing them.
+        self._saves: list[PendingSave] = []
+        self._flusher: asyncio.Task[None] | None = None
 
     def _now(self) -> dt.datetime:
         return self.clock.now().replace(microsecond=0)  # stored to the second

@@ -7,14 +7,19 @@ other's newer state (:class:`~bot.exceptions.SessionConflict`).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from bot.exceptions import SessionConflict
 from bot.session import Session
 from bot.store.base import TranscriptEntry
-from bot.store.sqlite.database import SESSION_CACHE_SIZE, SqliteBase
+from bot.store.sqlite.database import SESSION_CACHE_SIZE, PendingSave, SqliteBase
 
 logger = logging.getLogger(__name__)
+
+CONFLICT = "this conversation was changed by another process; it has been read again"
+# Sessions written in one statement at most (5 parameters each, well under SQLite's limit).
+SAVE_BATCH = 200
 
 
 class SqliteSessions(SqliteBase):
@@ -70,12 +75,86 @@ class SqliteSessions(SqliteBase):
             self._SAVE_SESSION, (user_id, state, now, now, digest, expected, expected)
         )
         if cursor.rowcount == 0:
-            raise SessionConflict(
-                "this conversation was changed by another process; it has been read again"
-            )
+            raise SessionConflict(CONFLICT)
         return (
             expected + 1 if expected is not None and expected >= 0 else await self._version(user_id)
         )
+
+    # -- grouped saves --------------------------------------------------------------------
+    #
+    # A turn that submits nothing saves one row.  Saves that arrive while another is being
+    # written (Telegram handles many chats at once) are written together, in one statement
+    # and one round trip to aiosqlite's thread: each save is still all or nothing (one
+    # row; the update id travels inside it), and each one's version guard is checked on
+    # its own row, so one conflict fails only its own commit.  Why it matters: one round
+    # trip per turn let a burst of N updates' replies out one hop apart, so each reply's
+    # answer reached the Bot API alone and getUpdates returned batches of one; written
+    # together, the replies go out together and the next poll collects their answers.
+
+    _SAVE_SESSIONS = (
+        "WITH batch(user_id, state, at, digest, expected) AS (VALUES {rows}) "
+        "INSERT INTO sessions (user_id, state, updated_at, version, answered_at, answers_digest)"
+        " SELECT b.user_id, b.state, b.at, 1, b.at, b.digest FROM batch b"
+        " WHERE b.expected IS NULL"
+        " OR NOT EXISTS (SELECT 1 FROM sessions s WHERE s.user_id = b.user_id)"
+        " OR EXISTS (SELECT 1 FROM sessions s WHERE s.user_id = b.user_id"
+        " AND s.version = b.expected) "
+        "ON CONFLICT(user_id) DO UPDATE SET state = excluded.state,"
+        " updated_at = excluded.updated_at, version = sessions.version + 1,"
+        " answered_at = CASE WHEN sessions.answers_digest IS excluded.answers_digest"
+        " THEN sessions.answered_at ELSE excluded.answered_at END,"
+        " answers_digest = excluded.answers_digest "
+        "RETURNING user_id, version"
+    )
+
+    async def _save_grouped(self, user_id: str, state: str, digest: str, at: str) -> None:
+        """Save a session with whichever others are waiting; raises SessionConflict."""
+        if any(save.user_id == user_id for save in self._saves):
+            # Never two rows of one user in a statement (a user's turns are serialised
+            # by the assistant, so this is another process's business: write it alone).
+            async with self._lock:
+                self._cache(user_id, state, await self._save_session(user_id, state, digest, at))
+            return
+        done = asyncio.get_running_loop().create_future()
+        self._saves.append(PendingSave(user_id, state, digest, at, done))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.get_running_loop().create_task(self._flush_saves())
+        await done
+
+    async def _flush_saves(self) -> None:
+        while self._saves:
+            async with self._lock:  # saves arriving meanwhile join this batch
+                batch, self._saves = self._saves[:SAVE_BATCH], self._saves[SAVE_BATCH:]
+                try:
+                    versions = await self._save_sessions(batch)
+                except BaseException as exc:
+                    for save in batch:
+                        if not save.done.done():
+                            save.done.set_exception(exc)
+                    if isinstance(exc, asyncio.CancelledError):
+                        raise
+                    continue
+            for save in batch:
+                if save.done.done():
+                    continue
+                version = versions.get(save.user_id)
+                if version is None:
+                    save.done.set_exception(SessionConflict(CONFLICT))
+                else:
+                    self._cache(save.user_id, save.state, version)
+                    save.done.set_result(None)
+
+    async def _save_sessions(self, batch: list[PendingSave]) -> dict[str, int]:
+        params: list[object] = []
+        for save in batch:
+            cached = self._sessions.pop(save.user_id, None)  # until the write has landed
+            absent = save.user_id in self._absent
+            self._absent.discard(save.user_id)
+            expected = cached[1] if cached is not None else (-1 if absent else None)
+            params += (save.user_id, save.state, save.at, save.digest, expected)
+        sql = self._SAVE_SESSIONS.format(rows=", ".join("(?, ?, ?, ?, ?)" for _ in batch))
+        rows = await self._db.execute_fetchall(sql, params)
+        return {str(user_id): int(version) for user_id, version in rows}
 
     async def _version(self, user_id: str) -> int:
         row = await self._one_in_transaction(
