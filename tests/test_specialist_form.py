@@ -565,3 +565,13 @@ async def test_two_drafts_side_by_side_resume_asks_which_and_status_counts_each(
     await chat.send("/status")
     assert "SPEC-2026-0001 (Robin Example), submitted " in chat.text
     assert "to Enigma Maths Hub: saved." in chat.text
+
+
+async def test_passing_the_eligibility_check_points_to_the_form(assistant: Assistant) -> None:
+    chat = Chat(assistant)
+    await chat.send("/eligibility")
+    for _ in range(4):
+        await chat.send("Yes")
+    assert "Good news" in chat.text and "/apply specialist" in chat.text
+    await chat.send("/apply specialist")
+    assert chat.field == "qts"
