@@ -61,10 +61,18 @@ FORM_COMMANDS = (
 DELIVERY_WORDS = {
     "pending": "being sent to the hub (I'll keep trying if its mail server is busy)",
     "sent": "delivered to the hub's mail server",
-    "held": "saved and waiting: the hub's email address still has to be set by the assistant's operator",
+    "held": (
+        "saved, and not yet sent to the hub: it will reach the hub once this service's "
+        "operator sends it"
+    ),
     "failed": "not delivered: please email your hub directly",
     None: "saved",
 }
+HELD_CONFIRMATION = (
+    "Thank you: your application has been saved.\nReference: {reference}\n\n"
+    "It has not been emailed yet: it will reach {hub_name} once this service's operator "
+    "sends it. /status shows when it has gone."
+)
 UNCONFIRMED_WORDS = (
     "sent, but the hub's mail server stopped answering before confirming it: please email "
     "your hub to check it arrived"
@@ -163,8 +171,12 @@ class Assistant:
         on_submitted: Callable[[SubmittedApplication], None] | None = None,
         limits: SubmissionLimits | None = DEFAULT_LIMITS,
         windows: Callable[[], Mapping[str, Window]] | None = None,
+        mail_delivers: bool = True,
     ) -> None:
         self.knowledge = knowledge
+        # False when email only becomes files for the operator (no SMTP_HOST): the
+        # applicant is then never told their application is being emailed.
+        self.mail_delivers = mail_delivers
         # The application windows as the knowledge base says now (a running service
         # re-reads them when knowledge/faq.yaml changes); /notify and forms both use them.
         self.windows = windows or (lambda: knowledge.faq.windows)
@@ -764,7 +776,7 @@ class Assistant:
             lines.append(
                 f"{app.reference} ({title}), submitted "
                 f"{app.submitted_at:%d %B %Y} to {hub.name if hub else app.hub_id}: "
-                f"{_delivery_words(app)}."
+                f"{DELIVERY_WORDS['held'] if self._held(app) else _delivery_words(app)}."
             )
         drafts = self._drafts(session)
         for form_id in drafts:
@@ -792,11 +804,19 @@ class Assistant:
         if flow is None or flow.submission is None:
             turn.say(f"Thank you: your application has been submitted.\nReference: {app.reference}")
             return
+        template = flow.submission.confirmation
+        if self._held(app):
+            template = flow.submission.held_confirmation or HELD_CONFIRMATION
         turn.say(
-            flow.submission.confirmation.replace("{reference}", app.reference)
+            template.replace("{reference}", app.reference)
             .replace("{hub_name}", hub_name)
             .replace("{academic_year}", app.answers.get("academic_year", ""))
         )
+
+    def _held(self, app: SubmittedApplication) -> bool:
+        """Whether the application's email cannot reach the hub without the operator: no
+        mail server (it becomes a file), or a hub without a real address."""
+        return app.delivery == "held" or (app.delivery == "pending" and not self.mail_delivers)
 
     def _welcome(self, session: Session, turn: _Turn, private: bool) -> None:
         options = [

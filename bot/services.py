@@ -139,6 +139,7 @@ async def open_services(settings: Settings, knowledge: Knowledge | None = None) 
             compose=composer,
             on_submitted=sender.wake,
             windows=current_windows(settings, knowledge),
+            mail_delivers=sender.transport.delivers,
         )
         await sender.start()
     except BaseException:

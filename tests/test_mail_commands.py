@@ -83,15 +83,17 @@ def test_outbox_lists_and_a_second_retry_sends_nothing(
     env = console_submission
     listed = run_bot(env, "outbox")
     assert listed.returncode == 0, listed.stderr
-    assert "EOI-2026-0001" in listed.stdout and "sent" in listed.stdout
+    # An .eml file has not reached the hub: held for the operator, with where it is.
+    assert "EOI-2026-0001   held" in listed.stdout and "held: written to " in listed.stdout
+    assert "0 sent, 0 pending, 1 held, 0 failed" in listed.stdout
     assert "1 attempt(s)" in listed.stdout
     assert "enigma@hubs.example, head@denbigh.example.org" in listed.stdout
     path = next((Path(env["BOT_DATA_DIR"]) / "mail").glob("*.eml"))
     before = path.stat().st_mtime_ns
     retry = run_bot(env, "outbox", "retry")
-    assert retry.returncode == 0, retry.stderr
-    assert "sent 0 now; 0 not delivered" in retry.stdout
-    assert path.stat().st_mtime_ns == before
+    assert retry.returncode == 1, retry.stderr  # still not delivered: no mail server is set
+    assert "sent 0 now; 1 not delivered" in retry.stdout
+    assert path.stat().st_mtime_ns == before  # not written again
 
 
 def test_export_csv_json_and_since(console_submission: dict[str, str]) -> None:
@@ -169,9 +171,9 @@ def test_the_command_functions_directly(tmp_path: Path, capsys: pytest.CaptureFi
 
     asyncio.run(one())
     assert outbox_command(argparse.Namespace(action="list"), settings) == 0
-    assert "sent" in capsys.readouterr().out
-    assert outbox_command(argparse.Namespace(action="retry"), settings) == 0
-    assert "sent 0 now" in capsys.readouterr().out
+    assert "held: written to" in capsys.readouterr().out
+    assert outbox_command(argparse.Namespace(action="retry"), settings) == 1
+    assert "sent 0 now; 1 not delivered" in capsys.readouterr().out
     args = argparse.Namespace(
         hub=HUB, format="json", since=TODAY - dt.timedelta(days=400), form="eoi"
     )

@@ -264,7 +264,7 @@ async def test_placeholder_hubs_are_held_until_the_operator_sets_an_address(
         assert entry.status == "held" and entry.recipients[0] == "enigma@hubs.example"
         assert entry.last_error and "HUB_CONTACTS_FILE" in entry.last_error
         status = await services.assistant.handle(Incoming("u1", "/status"))
-        assert "waiting" in status[0].text
+        assert "not yet sent to the hub" in status[0].text and "hubs.example" not in status[0].text
         assert services.sender is not None
         assert (await services.sender.deliver(force=True)).sent == 0
     finally:

@@ -319,6 +319,12 @@ class Submission(_Spec):
     confirmation: str = Field(
         description="Told to the applicant once submitted; may use {reference} and {hub_name}."
     )
+    held_confirmation: str | None = Field(
+        None,
+        description="Told instead of 'confirmation' when the email cannot reach the hub yet "
+        "(no mail server is set, or the hub has no real address): the application is saved "
+        "and reaches the hub once the service's operator sends it.",
+    )
     footer: str = ""
     notify_when_open: NotifyWhenOpen | None = Field(
         None, description="The question that asks to be told when applications open."
@@ -652,7 +658,14 @@ class _Checker:
                         f"submission: window.while_open.message uses unknown placeholder {{{name}}}",
                     )
         allowed = self.known | TEMPLATE_NAMES
-        for key in ("subject", "heading", "confirmation", "footer", "signatures_note"):
+        for key in (
+            "subject",
+            "heading",
+            "confirmation",
+            "held_confirmation",
+            "footer",
+            "signatures_note",
+        ):
             text = getattr(sub, key)
             for name in _template_names(text or ""):
                 if name not in allowed:

@@ -34,7 +34,9 @@ def provenance_note(hub: Hub) -> str:
 def describe_hub(hub: Hub) -> str:
     contact = hub.email
     if hub.has_placeholder_email:
-        contact = f"{hub.email} (placeholder: {CONTACT_NOTE})"
+        # A placeholder address (…@hubs.example) is for the operator's files, never for
+        # an applicant to write to.
+        contact = CONTACT_NOTE
     title = f"{hub.name} ({hub.region})"
     if not hub.name_published:
         title += "; its own name is not in our sources"

@@ -72,6 +72,13 @@ class Transport(abc.ABC):
 
     #: Shown by ``python -m bot outbox`` and in logs, e.g. ``smtp://mail.example.org:587``.
     description: str = ""
+    #: False for a transport that only hands messages to the operator (``.eml`` files):
+    #: what it accepted has not reached the hub, so the outbox keeps it as held.
+    delivers: bool = True
+
+    def handed_over(self, envelope: Envelope) -> str:
+        """Where a transport that does not deliver left ``envelope``, for the operator."""
+        return f"handed to {self.description}"
 
     @abc.abstractmethod
     async def send(self, envelope: Envelope) -> tuple[RecipientResult, ...]:

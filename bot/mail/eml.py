@@ -29,9 +29,18 @@ def file_name(envelope: Envelope) -> str:
 
 
 class EmlDirectoryTransport(Transport):
+    delivers = False  # a file on this server has not reached any hub
+
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.description = f"eml files in {directory}"
+
+    def handed_over(self, envelope: Envelope) -> str:
+        return (
+            f"written to {self.path_for(envelope)}; no mail server is set (SMTP_HOST), so it "
+            "has not reached the hub: set SMTP_HOST and run `python -m bot outbox retry`, "
+            "or send the file yourself"
+        )
 
     def path_for(self, envelope: Envelope) -> Path:
         return self.directory / file_name(envelope)

@@ -254,6 +254,13 @@ class OutboxSender:
         except Exception as exc:  # a transport bug must not stop the outbox
             logger.warning("unexpected error sending %s", label, exc_info=True)
             return TransportError(f"{type(exc).__name__}: {exc}")
+        if not self.transport.delivers:
+            # An .eml file is for the operator to send: held, never "sent", so neither the
+            # applicant nor /status is told it reached the hub.
+            note = self.transport.handed_over(envelope)
+            await self.store.mark_sent(entry.id, self.clock(), tuple(results or ()), held=note)
+            logger.info("held %s for the operator: %s", label, note)
+            return None
         await self.store.mark_sent(entry.id, self.clock(), tuple(results or ()))
         logger.info(
             "delivered %s to %d recipient(s) via %s",
@@ -307,6 +314,8 @@ class OutboxSender:
             application = applications.get(entry.reference or "")
             if application is None:
                 continue
+            if entry.status == HELD and entry.sent_at is not None and not self.transport.delivers:
+                continue  # already handed to the operator; writing it again gains nothing
             mail = self.recompose(application)
             if mail is None or (mail.held_reason and entry.status == HELD):
                 continue

@@ -236,15 +236,20 @@ class MemoryStore(Store):
         ]
 
     async def mark_sent(
-        self, entry_id: int, at: dt.datetime, results: tuple[RecipientResult, ...] = ()
+        self,
+        entry_id: int,
+        at: dt.datetime,
+        results: tuple[RecipientResult, ...] = (),
+        *,
+        held: str | None = None,
     ) -> None:
         entry = next(m for m in self.mail if m.id == entry_id)
         self._update(
             entry_id,
-            status=SENT,
+            status=HELD if held else SENT,
             sent_at=at,
             attempts=entry.attempts + 1,
-            last_error=None,
+            last_error=held[:500] if held else None,
             next_attempt_at=None,
             results=results,
         )

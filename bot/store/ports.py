@@ -119,9 +119,18 @@ class OutboxPort(Protocol):
 
     @abc.abstractmethod
     async def mark_sent(
-        self, entry_id: int, at: dt.datetime, results: tuple[RecipientResult, ...] = ()
+        self,
+        entry_id: int,
+        at: dt.datetime,
+        results: tuple[RecipientResult, ...] = (),
+        *,
+        held: str | None = None,
     ) -> None:
-        """The hub's server accepted the message; ``results`` says what it said per recipient."""
+        """The hub's server accepted the message; ``results`` says what it said per recipient.
+
+        ``held``: the message was handed to the operator instead (an ``.eml`` file, with no
+        mail server configured): it is kept as held, with this note, until the operator
+        sends it (``outbox retry`` once ``SMTP_HOST`` is set)."""
 
     @abc.abstractmethod
     async def mark_attempt_failed(

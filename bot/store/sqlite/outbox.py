@@ -160,13 +160,24 @@ class SqliteOutbox(SqliteBase):
         return count, None if due_now else _time(earliest)
 
     async def mark_sent(
-        self, entry_id: int, at: dt.datetime, results: tuple[RecipientResult, ...] = ()
+        self,
+        entry_id: int,
+        at: dt.datetime,
+        results: tuple[RecipientResult, ...] = (),
+        *,
+        held: str | None = None,
     ) -> None:
         async with self._lock:
             await self._db.execute(
-                "UPDATE outbox SET status = ?, sent_at = ?, attempts = attempts + 1, last_error = NULL,"
+                "UPDATE outbox SET status = ?, sent_at = ?, attempts = attempts + 1, last_error = ?,"
                 " next_attempt_at = NULL, results = ? WHERE id = ?",
-                (SENT, at.isoformat(), _results_json(results), entry_id),
+                (
+                    HELD if held else SENT,
+                    at.isoformat(),
+                    held[:500] if held else None,
+                    _results_json(results),
+                    entry_id,
+                ),
             )
 
     async def mark_attempt_failed(
