@@ -126,8 +126,9 @@ class FlowEngine:
         if state is None:
             state = FlowState(flow=flow_id, step=None)
             intro = [self._fill(flow.intro.strip())] if flow.intro else []
-            if (window := self.window_state(flow)) is not None and window.sentence():
-                intro.append(str(window.sentence()))
+            window = self.window_state(flow)
+            if window is not None and (status := window.sentence()):
+                intro.append(status)  # the outcome depends on it, so say it up front
             if intro:
                 outcome.replies.append(Reply("\n\n".join(intro), flow=flow_id))
         path = flow.path(state.answers)
