@@ -45,7 +45,10 @@ def _safe_cell(value: str) -> str:
     Spreadsheets skip invisible characters (U+2060, U+FEFF, spaces) and read full-width
     forms (＝, ＋) as their ASCII twins, so the first *visible* character, normalised,
     decides."""
-    if value[:1] in ("\t", "\r"):
+    first = value[:1]
+    if first.isascii() and first.isalnum():
+        return value  # most cells (names, numbers, emails): nothing to look into
+    if first in ("\t", "\r"):
         return "'" + value
     first = next((c for c in value if unicodedata.category(c) not in _INVISIBLE), "")
     return (
