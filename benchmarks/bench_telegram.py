@@ -50,17 +50,17 @@ STATEMENT = " ".join(
 CONVERSATION: list[tuple[str, str]] = [
     ("How much release time do the teachers get?", ""),
     ("Is there a cost to the school?", ""),
-    ("/apply eoi", "Question 1 of 23"),
-    ("I agree", "Question 2 of 23"),
-    ("Denbigh School", "Question 3 of 23"),
-    ("Denbigh Road, Shenley, Milton Keynes MK5 6BH", "Question 4 of 23"),
-    ("110394", "Question 5 of 23"),
-    ("01908 505030", "Question 6 of 23"),
-    ("Jane Head", "Question 7 of 23"),
-    ("head@school.org.uk", "Question 8 of 23"),
+    ("/apply eoi", "Question 1 —"),
+    ("I agree", "Question 2 —"),
+    ("Denbigh School", "Question 3 —"),
+    ("Denbigh Road, Shenley, Milton Keynes MK5 6BH", "Question 4 —"),
+    ("110394", "Question 5 —"),
+    ("01908 505030", "Question 6 —"),
+    ("Jane Head", "Question 7 —"),
+    ("head@school.org.uk", "Question 8 —"),
     ("Who can be a Mastery Advocate?", "Back to the form"),
-    ("Harry Hod", "Question 9 of 23"),
-    ("hod@school.org.uk", "Question 10 of 23"),
+    ("Harry Hod", "Question 9 —"),
+    ("hod@school.org.uk", "Question 10 —"),
 ]
 
 
