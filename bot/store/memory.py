@@ -1,11 +1,13 @@
-"""An in-memory :class:`Store` for tests and benchmarks: same behaviour, no durability."""
+"""An in-memory :class:`Store` for tests and benchmarks: same behaviour, no durability.
+
+Its outbox and notices are in :mod:`bot.store.memory_mail`; tests/test_store_contract.py
+holds it and the SQLite store to one contract."""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterator
-from typing import Any
 
 from bot.clock import SYSTEM_CLOCK, Clock
 from bot.session import Session
@@ -25,8 +27,6 @@ from bot.store.base import (
     UNANSWERED_RETENTION,
     Notice,
     OutboxEntry,
-    OutgoingMail,
-    RecipientResult,
     Store,
     Submission,
     SubmittedApplication,
@@ -37,13 +37,14 @@ from bot.store.base import (
     answers_digest,
     make_reference,
 )
+from bot.store.memory_mail import MemoryNotify
 
 
 def _sequence(reference: str) -> int:
     return int(reference.rpartition("-")[2])
 
 
-class MemoryStore(Store):
+class MemoryStore(MemoryNotify, Store):
     def __init__(self, clock: Clock = SYSTEM_CLOCK) -> None:
         self.clock = clock
         self.sessions: dict[str, tuple[str, dt.datetime]] = {}
@@ -59,9 +60,6 @@ class MemoryStore(Store):
         self.notices_: list[Notice] = []
         # The last reference number handed out per PREFIX-YEAR (SQLite keeps it in a file).
         self._last_reference: dict[str, int] = {}
-
-    def _now(self) -> dt.datetime:
-        return self.clock.now().replace(microsecond=0)  # stored to the second
 
     async def load_session(self, user_id: str) -> Session | None:
         stored = self.sessions.get(user_id)
@@ -112,25 +110,6 @@ class MemoryStore(Store):
         if new_mail is not None:
             self.mail.append(new_mail)
         return stored
-
-    @staticmethod
-    def _entry(
-        entry_id: int, reference: str | None, mail: OutgoingMail, now: dt.datetime
-    ) -> OutboxEntry:
-        return OutboxEntry(
-            id=entry_id,
-            reference=reference,
-            message_id=mail.message_id,
-            sender=mail.sender,
-            recipients=mail.recipients,
-            data=mail.data,
-            status=HELD if mail.held_reason else PENDING,
-            attempts=0,
-            last_error=mail.held_reason,
-            next_attempt_at=now,
-            created_at=now,
-            sent_at=None,
-        )
 
     async def forget(self, user_id: str) -> None:
         self.sessions.pop(user_id, None)
@@ -203,89 +182,6 @@ class MemoryStore(Store):
     ) -> list[UnansweredQuestion]:
         rows = [q for q in self.questions if hub_id is None or q.hub_id == hub_id]
         return list(reversed(rows))[:limit]
-
-    async def outbox(
-        self, *, statuses: tuple[str, ...] | None = None, bodies: bool = True
-    ) -> list[OutboxEntry]:
-        return [
-            m if bodies else dataclasses.replace(m, data=b"")
-            for m in self.mail
-            if statuses is None or m.status in statuses
-        ]
-
-    async def due_mail(
-        self, now: dt.datetime, limit: int = 20, *, after_id: int = 0
-    ) -> list[OutboxEntry]:
-        return [
-            m
-            for m in self.mail
-            if m.id > after_id
-            and m.status == PENDING
-            and (m.next_attempt_at is None or m.next_attempt_at <= now)
-        ][:limit]
-
-    async def pending_mail(self) -> tuple[int, dt.datetime | None]:
-        pending = [m for m in self.mail if m.status == PENDING]
-        if not pending or any(m.next_attempt_at is None for m in pending):
-            return len(pending), None
-        return len(pending), min(m.next_attempt_at for m in pending if m.next_attempt_at)
-
-    def _update(self, entry_id: int, **changes: Any) -> None:
-        self.mail = [
-            dataclasses.replace(m, **changes) if m.id == entry_id else m for m in self.mail
-        ]
-
-    async def mark_sent(
-        self,
-        entry_id: int,
-        at: dt.datetime,
-        results: tuple[RecipientResult, ...] = (),
-        *,
-        held: str | None = None,
-    ) -> None:
-        entry = next(m for m in self.mail if m.id == entry_id)
-        self._update(
-            entry_id,
-            status=HELD if held else SENT,
-            sent_at=at,
-            attempts=entry.attempts + 1,
-            last_error=held[:500] if held else None,
-            next_attempt_at=None,
-            results=results,
-        )
-
-    async def mark_attempt_failed(
-        self,
-        entry_id: int,
-        error: str,
-        next_attempt_at: dt.datetime | None,
-        results: tuple[RecipientResult, ...] = (),
-    ) -> None:
-        entry = next(m for m in self.mail if m.id == entry_id)
-        if entry.status == PENDING:
-            self._update(
-                entry_id,
-                attempts=entry.attempts + 1,
-                last_error=error[:500],
-                next_attempt_at=next_attempt_at,
-                status=PENDING if next_attempt_at else FAILED,
-                results=results or entry.results,
-            )
-
-    async def replace_mail(self, entry_id: int, mail: OutgoingMail) -> None:
-        entry = next(m for m in self.mail if m.id == entry_id)
-        if entry.status in (HELD, FAILED):
-            fresh = self._entry(entry_id, entry.reference, mail, self._now())
-            self._update(
-                entry_id,
-                message_id=fresh.message_id,
-                sender=fresh.sender,
-                recipients=fresh.recipients,
-                data=fresh.data,
-                status=fresh.status,
-                last_error=fresh.last_error,
-                next_attempt_at=fresh.next_attempt_at,
-            )
 
     async def purge(self, now: dt.datetime) -> int:
         # The same rows as SqliteStore.purge, counted the same way.
@@ -367,66 +263,6 @@ class MemoryStore(Store):
                 if m.status == status and (hub_id is None or m.reference in references)
             )
         return out
-
-    # -- "tell me when applications open" -----------------------------------------------
-
-    async def subscribe(self, subscription: Subscription) -> None:
-        self.subscriptions_[subscription.user_id] = dataclasses.replace(
-            subscription, created_at=subscription.created_at.replace(microsecond=0)
-        )
-
-    async def unsubscribe(self, user_id: str) -> bool:
-        return self.subscriptions_.pop(user_id, None) is not None
-
-    async def subscriptions(self, *, user_id: str | None = None) -> list[Subscription]:
-        found = [s for s in self.subscriptions_.values() if user_id in (None, s.user_id)]
-        return sorted(found, key=lambda s: (s.created_at, s.user_id))
-
-    async def queue_notice(
-        self, subscription: Subscription, window_id: str, text: str, mail: OutgoingMail | None
-    ) -> bool:
-        now = self._now()
-        queued = not any(
-            n.window_id == window_id and n.user_id == subscription.user_id for n in self.notices_
-        )
-        if queued:
-            self.notices_.append(
-                Notice(
-                    id=1 + max((n.id for n in self.notices_), default=0),
-                    window_id=window_id,
-                    user_id=subscription.user_id,
-                    channel=subscription.channel,
-                    address=subscription.address,
-                    text=text,
-                    status="queued" if mail is not None else "pending",
-                    created_at=now,
-                )
-            )
-            if mail is not None:
-                self.mail.append(self._entry(len(self.mail) + 1, None, mail, now))
-        current = self.subscriptions_.get(subscription.user_id)
-        if current is not None and current.created_at == subscription.created_at:
-            del self.subscriptions_[subscription.user_id]
-        return queued
-
-    async def notices(
-        self, *, statuses: tuple[str, ...] | None = None, channel: str | None = None
-    ) -> list[Notice]:
-        return [
-            n
-            for n in self.notices_
-            if (statuses is None or n.status in statuses) and channel in (None, n.channel)
-        ]
-
-    async def mark_notice(
-        self, notice_id: int, status: str, at: dt.datetime | None = None, error: str | None = None
-    ) -> None:
-        self.notices_ = [
-            dataclasses.replace(n, status=status, sent_at=at or n.sent_at, error=error)
-            if n.id == notice_id
-            else n
-            for n in self.notices_
-        ]
 
     async def close(self) -> None:
         return None
