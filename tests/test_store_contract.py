@@ -478,3 +478,21 @@ async def test_statistics_count_the_same_things(store: Store, clock: ManualClock
         "mail_held": 0,
         "mail_failed": 0,
     }
+
+
+async def test_a_message_handed_to_the_operator_is_kept_as_held(
+    store: Store, clock: ManualClock
+) -> None:
+    """An .eml file reached nobody: the message stays held with the file's path."""
+    app = await _submit(store, "a")
+    [entry] = await store.outbox()
+    await store.mark_sent(entry.id, clock.now(), held="written to /var/mail/x.eml")
+    [kept] = await store.outbox()
+    assert (kept.status, kept.attempts, kept.last_error) == (
+        HELD,
+        1,
+        "written to /var/mail/x.eml",
+    )
+    assert await store.due_mail(clock.now()) == []
+    [listed] = await store.applications()
+    assert listed.reference == app.reference and listed.delivery == HELD
