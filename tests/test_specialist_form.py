@@ -292,6 +292,7 @@ async def test_the_interest_is_emailed_to_the_hub_with_the_headteacher_copied(
         await fill(chat, "review", tell_me_when_open="No thanks")
         await chat.send("Send to my Maths Hub")
         assert "Reference: SPEC-2026-0001" in chat.text and "tell you" not in chat.text
+        assert "is registered for the next cohort" in chat.text  # a mail server and address
         for _ in range(250):
             if smtp.messages:
                 break
@@ -412,6 +413,9 @@ async def test_telegram_choose_the_form_by_button_and_finish_by_the_window(
             assert outcome in said
             if day == TODAY:
                 assert "I'll tell you here, once, when the next application window opens" in said
+                # No mail server here: saved for the operator to send, and said so.
+                assert "interest in the Secondary Mastery Specialist Programme is saved" in said
+                assert "It has not been emailed yet" in said
             else:
                 assert "Your name: Robin Example" in said and "Reference:" not in said
             applications = await bot.services.store.applications()
