@@ -21,7 +21,7 @@ import aiohttp
 import pytest
 from telegram.ext import AIORateLimiter
 
-from bot.assistant import COMMANDS
+from bot.conversation.commands import COMMANDS
 from bot.settings import Settings
 from tests.fake_bot_api import BOT_USERNAME, Call, FakeBotApi, RunningBot
 

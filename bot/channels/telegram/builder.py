@@ -25,12 +25,12 @@ from telegram.ext import (
     filters,
 )
 
-from bot.assistant import COMMANDS
 from bot.channels._aiohttp_request import telegram_requests
 from bot.channels.telegram.handlers import on_button, on_error, on_message
 from bot.channels.telegram.ordering import ChatOrderedProcessor
 from bot.channels.telegram.runtime import RUNTIME_KEY, Runtime, TgApp, runtime
 from bot.channels.telegram.staff import staff_handlers
+from bot.conversation.commands import COMMANDS
 from bot.exceptions import ConfigError
 from bot.notify import DeliveryFailed, SendTelegram
 from bot.services import open_services
