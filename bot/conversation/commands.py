@@ -3,8 +3,8 @@
 ``/help``, the list of commands after an unknown one, and the command menu a channel
 registers (Telegram's ``setMyCommands``) are all generated from :data:`TABLE`, so a
 command cannot be handled without being listed, or listed without being handled.  A
-command word is read once (:func:`parse`): ``/Apply@bot eoi`` is ``apply`` with the
-argument ``eoi``.
+command word is read once (:func:`parse`): ``/Hub@bot Leeds`` is ``hub`` with the
+argument ``Leeds``.
 """
 
 from __future__ import annotations
