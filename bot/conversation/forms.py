@@ -16,7 +16,7 @@ from collections.abc import Callable
 from bot.conversation import texts
 from bot.conversation.submission import Compose, assemble
 from bot.conversation.turn import Turn
-from bot.flows.engine import FlowEngine, Outcome
+from bot.flows.engine import End, FlowEngine, Outcome
 from bot.flows.model import Flow
 from bot.flows.validators import MAX_ANSWER_CHARS
 from bot.knowledge.base import Knowledge
@@ -222,12 +222,11 @@ class Forms:
         ends the form; a cancelled or completed form, or a flow that is not a form, is
         dropped; a form that only paused keeps its draft."""
         turn.replies.extend(outcome.replies)
-        if outcome.submit:
+        if outcome.end is None:
+            return
+        if outcome.end is End.SUBMIT:
             flow = self.knowledge.flows[state.flow]
             turn.submission = assemble(flow, state, self.today(), self.compose, self.limits)
+        if outcome.end is not End.FINISHED or not self.is_form(state.flow):
             session.flows.pop(state.flow, None)
-            session.active = None
-        elif outcome.finished:
-            if outcome.cancelled or outcome.completed or not self.is_form(state.flow):
-                session.flows.pop(state.flow, None)
-            session.active = None
+        session.active = None

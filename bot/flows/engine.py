@@ -10,6 +10,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from bot.flows.asking import Reading, is_long, reads_as_question, step_asked_about
 from bot.flows.model import Flow, Step, same_answer
@@ -39,15 +40,36 @@ _HOW_LONG = re.compile(
 )
 
 
-@dataclass
-class Outcome:
-    replies: list[Reply] = field(default_factory=list)
-    finished: bool = False
-    submit: bool = False
-    cancelled: bool = False
+class End(StrEnum):
+    """How a turn ended its flow (one of these, or none: the flow goes on)."""
+
+    # The flow reached a result or a stop: a form keeps its draft, other flows are done.
+    FINISHED = "finished"
+    # Declined or cancelled: nothing is kept.
+    CANCELLED = "cancelled"
     # The form reached its end with nothing to submit (an application window is open, so
     # the applicant was given their answers to take elsewhere): its draft is not kept.
-    completed: bool = False
+    COMPLETED = "completed"
+    # The answers are to be submitted.
+    SUBMIT = "submit"
+
+
+@dataclass
+class Outcome:
+    """The replies of one step of a flow, and whether (and how) it ended the flow: one
+    value, so an outcome cannot be both submitted and cancelled."""
+
+    replies: list[Reply] = field(default_factory=list)
+    end: End | None = None
+
+    @property
+    def finished(self) -> bool:
+        """The flow stopped without submitting (a result, a stop, a cancel or completion)."""
+        return self.end is not None and self.end is not End.SUBMIT
+
+    @property
+    def submit(self) -> bool:
+        return self.end is End.SUBMIT
 
 
 def match_option(options: tuple[Option, ...], text: str) -> Option | None:
@@ -167,13 +189,13 @@ class FlowEngine:
     def _arrive(self, flow: Flow, state: FlowState, outcome: Outcome, note: str = "") -> None:
         """Show the step the state now points at (a question, or a result that ends the flow)."""
         if state.step is None:
-            outcome.finished = True
+            outcome.end = End.FINISHED
             return
         step = flow.step(state.step)
         if step.type == "verdict":
             text = self._verdict(flow, step, state)
             outcome.replies.append(Reply(text, flow=flow.id))
-            outcome.finished = True
+            outcome.end = End.FINISHED
             state.step = None
             return
         outcome.replies.append(self.question(flow, state, note))
@@ -412,7 +434,7 @@ class FlowEngine:
                 outcome.replies.append(
                     Reply(self._fill(str(step.params.get("declined", "Stopped."))), flow=flow.id)
                 )
-                outcome.finished = outcome.cancelled = True
+                outcome.end = End.CANCELLED
                 return outcome
             elif step.type == "confirm" and value != step.params.get("accept", "confirmed"):
                 value, error = (
@@ -455,7 +477,7 @@ class FlowEngine:
                             flow=flow.id,
                         )
                     )
-                    outcome.finished = outcome.cancelled = True
+                    outcome.end = End.CANCELLED
                     return outcome
             else:
                 note = "\n".join(p for p in (note, verdict) if p)
@@ -581,7 +603,7 @@ class FlowEngine:
         if step.type == "place":
             if search.status == "outside":
                 outcome.replies.append(Reply(describe_search(search), flow=flow.id))
-                outcome.finished = True
+                outcome.end = End.FINISHED
                 state.step = None
                 return outcome
             if search.found:
@@ -755,9 +777,9 @@ class FlowEngine:
         if window is not None and window.open is not None:
             outcome.replies.append(Reply(self._while_open(flow, state, window.open), flow=flow.id))
             state.step = None
-            outcome.finished = outcome.completed = True
+            outcome.end = End.COMPLETED
             return outcome
-        outcome.submit = True
+        outcome.end = End.SUBMIT
         return outcome
 
     def back(self, state: FlowState) -> Outcome:
