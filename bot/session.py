@@ -28,6 +28,9 @@ class FlowState:
     candidates: list[str] = field(default_factory=list)
     # A message waiting for "is this the answer, or a question?" (bot/flows/asking.py).
     pending: str = ""
+    # Which question it waits for: "" (answer or question?) or "outside" (an address
+    # outside England: continue or stop?).
+    pending_kind: str = ""
     # At the review: the fields offered for change (empty: Submit or Change is asked), so a
     # number typed next picks from that list, after a restart too.
     picking: list[str] = field(default_factory=list)
@@ -43,6 +46,7 @@ class FlowState:
             "editing": self.editing,
             "candidates": self.candidates,
             "pending": self.pending,
+            "pending_kind": self.pending_kind,
             "picking": self.picking,
         }
 
@@ -56,6 +60,7 @@ class FlowState:
             editing=bool(raw.get("editing", False)),
             candidates=[str(c) for c in raw.get("candidates") or []],
             pending=str(raw.get("pending") or ""),
+            pending_kind=str(raw.get("pending_kind") or ""),
             picking=[str(f) for f in raw.get("picking") or []],
         )
 

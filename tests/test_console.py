@@ -79,7 +79,7 @@ def test_resume_in_a_new_process_after_kill_9(bot_env: dict[str, str]) -> None:
     proc.stdin.close()
     proc.stdout.close()
 
-    conversation = turns(run_chat(bot_env, ["head@denbigh.example.org"], "--user", "killed"))
+    conversation = turns(run_chat(bot_env, ["head@academy.example.org"], "--user", "killed"))
     assert conversation[0][-1]["field"] == "head_email"  # greeting resumes at the first open field
     assert conversation[1][-1]["field"] == "hod_name"
 

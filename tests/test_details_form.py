@@ -99,7 +99,7 @@ def test_review_edits_by_part_of_a_label_section_and_number(bot_env: dict[str, s
         "Head of Department",
         "Teacher 2",  # a section: then a choice
         "2",  # its second answer: the email
-        "p.shah2@denbigh.example.org",
+        "p.shah2@academy.example.org",
         "email",  # several answers: a choice, never a submission
         "Back to the summary",
         "Submit application",
@@ -118,7 +118,7 @@ def test_review_edits_by_part_of_a_label_section_and_number(bot_env: dict[str, s
         "Teacher 2 role/responsibility",
     ]
     assert _asked(conversation[at + 3]) == "teacher2_email"
-    assert "p.shah2@denbigh.example.org" in _text(conversation[at + 4])
+    assert "p.shah2@academy.example.org" in _text(conversation[at + 4])
     emails = _labels(conversation[at + 5])
     assert "Teacher 1 email" in emails and "Head of department email" in emails
     assert "Reference" not in _text(conversation[at + 5])
@@ -141,7 +141,7 @@ def test_an_unknown_reply_at_review_never_submits_and_the_next_number_edits(
 def test_an_edit_in_progress_survives_a_restart(bot_env: dict[str, str]) -> None:
     turns(run_chat(bot_env, ["/apply eoi", *ANSWERS, "URN"], "--user", "r3"))
     again = turns(run_chat(bot_env, ["654321"], "--user", "r3"))
-    assert _asked(again[0]) == "school_urn" and "Current answer: 110394" in _text(again[0])
+    assert _asked(again[0]) == "school_urn" and "Current answer: 123456" in _text(again[0])
     assert _asked(again[1]) == "review" and "654321" in _text(again[1])
 
 
@@ -193,7 +193,7 @@ def _same_head_and_hod(extra: list[str]) -> list[str]:
 
 
 def test_one_address_for_head_and_hod_is_asked_about(bot_env: dict[str, str]) -> None:
-    lines = _same_head_and_hod(["No, two people", "s.patel@denbigh.example.org"])
+    lines = _same_head_and_hod(["No, two people", "s.patel@academy.example.org"])
     lines.append("Submit application")
     conversation = turns(run_chat(bot_env, lines, "--user", "h1"))
     at = lines.index("No, two people")
@@ -206,7 +206,7 @@ def test_one_address_for_head_and_hod_is_asked_about(bot_env: dict[str, str]) ->
     assert "Head teacher is also head of department" not in _text(conversation[-2])
     (eml,) = (Path(bot_env["BOT_DATA_DIR"]) / "mail").glob("*.eml")
     message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
-    assert message["Reply-To"] == "Sam Patel <s.patel@denbigh.example.org>"
+    assert message["Reply-To"] == "Sam Patel <s.patel@academy.example.org>"
 
 
 def test_one_person_as_head_and_hod_is_allowed_when_the_school_says_so(

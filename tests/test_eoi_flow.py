@@ -47,7 +47,7 @@ async def test_complete_application_is_stored_with_a_reference(
     columns.insert(columns.index("hod_email") + 1, "head_is_hod")
     assert list(app.answers) == [*columns, "academic_year"]
     assert app.answers["academic_year"] == "2027/28"
-    assert app.answers["school_phone"] == "+44 1908 505030"
+    assert app.answers["school_phone"] == "0113 496 0000"
     assert app.answers["specialist_details"] == ""
     # the draft is gone: a submitted application can't be edited
     await chat.send("/resume")
@@ -60,7 +60,7 @@ async def test_questions_say_where_the_applicant_is(assistant: Assistant) -> Non
     assert "Question 1 —" in chat.text and "Privacy" in chat.text
     await chat.send("I agree")
     assert "Question 2 — School details" in chat.text
-    assert "Example: Denbigh School" in chat.text
+    assert "Example: Example Academy" in chat.text
 
 
 async def test_nothing_personal_is_asked_before_consent(
@@ -86,11 +86,11 @@ async def test_nothing_personal_is_asked_before_consent(
         ("school_urn", "12345", "six digits"),
         ("school_urn", "ABCDEF", "only digits"),
         ("school_phone", "12", "telephone"),
-        ("school_phone", "+1 212 555 0100", "UK telephone"),
+        ("school_phone", "+44 20 1234", "UK telephone"),
         ("head_name", "<script>", "characters"),
         ("head_email", "not-an-email", "valid email"),
         ("head_email", "a@b", "valid email"),
-        ("teacher1_year_groups", "5-6", "7 to 13"),
+        ("teacher1_year_groups", "3-4", "7 to 13"),
         ("teacher1_year_groups", "lots", "year groups"),
         ("teacher1_role", "x" * 200, "at most 150"),
         ("worked_with_specialist", "maybe", "Yes"),
@@ -120,7 +120,7 @@ async def test_teachers_must_be_different_people(assistant: Assistant) -> None:
     await chat.send("alex jones")
     assert "same as Teacher 1 name" in chat.text and chat.field == "teacher2_name"
     await chat.send("Priya Shah")
-    await chat.send("A.Jones@denbigh.example.org")
+    await chat.send("A.Jones@academy.example.org")
     assert "same as Teacher 1 email" in chat.text and chat.field == "teacher2_email"
 
 
@@ -145,8 +145,8 @@ async def test_back_returns_to_the_previous_question_keeping_answers(assistant: 
     await chat.fill_until("school_phone")
     await chat.send("/back")
     assert chat.field == "school_urn"
-    assert "Current answer: 110394" in chat.text
-    await chat.send("123456")
+    assert "Current answer: 123456" in chat.text
+    await chat.send("654321")
     assert chat.field == "school_phone"
 
 
@@ -302,8 +302,8 @@ async def test_commitments_show_the_academic_year_from_today(assistant: Assistan
 async def test_same_update_twice_is_answered_once(assistant: Assistant) -> None:
     chat = Chat(assistant)
     await chat.fill_until("school_name")
-    first = await chat.send("Denbigh School", update_key="telegram:7")
-    again = await chat.send("Denbigh School", update_key="telegram:7")
+    first = await chat.send("Example Academy", update_key="telegram:7")
+    again = await chat.send("Example Academy", update_key="telegram:7")
     assert first and again == []
 
 

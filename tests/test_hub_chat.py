@@ -17,21 +17,23 @@ async def _at_hub_step(chat: Chat, address: str) -> None:
     raise AssertionError(chat.text)
 
 
-async def test_an_address_naming_a_shared_place_asks_which_hub(assistant: Assistant) -> None:
+async def test_an_address_naming_a_shared_place_is_placed_by_its_postcode(
+    assistant: Assistant,
+) -> None:
+    # The address needs its postcode (issue 13), and the postcode says which Newport.
     chat = Chat(assistant)
-    await _at_hub_step(chat, "1 High Street, Newport")
-    assert "There is more than one Newport" in chat.text
-    assert "- Newport, Shropshire: Salop and Herefordshire Maths Hub" in chat.text
-    assert "listed first" not in chat.text
+    await _at_hub_step(chat, "1 High Street, Newport TF10 7AA")
+    assert "There is more than one Newport" not in chat.text
+    assert "listed first" in chat.text
     options = [o.value for o in chat.replies[-1].options]
-    assert options[:3] == ["solent", "salop-herefordshire", "venn-essex"]
+    assert options[0] == "salop-herefordshire"
     await chat.send("salop-herefordshire")
     assert chat.field == "teacher1_name"
 
 
 async def test_a_shared_name_typed_at_the_hub_step_lists_each_place(assistant: Assistant) -> None:
     chat = Chat(assistant)
-    await _at_hub_step(chat, "Denbigh Road, Shenley, Milton Keynes MK5 6BH")
+    await _at_hub_step(chat, "1 Example Road, Milton Keynes MK9 1AA")
     await chat.send("Wells")
     assert chat.field == "maths_hub"
     assert "- Wells-next-the-Sea, Norfolk: Norfolk and Suffolk Maths Hub" in chat.text
@@ -62,7 +64,7 @@ async def test_a_typo_in_the_hub_flow_is_asked_not_taken(assistant: Assistant) -
 
 async def test_a_typo_at_the_eoi_hub_step_is_asked(assistant: Assistant) -> None:
     chat = Chat(assistant)
-    await _at_hub_step(chat, "Denbigh Road, Shenley, Milton Keynes MK5 6BH")
+    await _at_hub_step(chat, "1 Example Road, Milton Keynes MK9 1AA")
     await chat.send("Sheffeild")
     assert "Did you mean Sheffield? I found:" in chat.text and chat.field == "maths_hub"
 

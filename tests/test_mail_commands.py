@@ -68,8 +68,8 @@ def test_the_console_writes_an_eml_file_by_default(console_submission: dict[str,
     message = BytesParser(policy=default).parsebytes(path.read_bytes())
     assert str(message["To"]) == "Enigma Maths Hub <enigma@hubs.example>"
     assert len(message["Cc"].addresses) == 4
-    assert str(message["Reply-To"]) == "Sam Patel <s.patel@denbigh.example.org>"
-    assert message["Subject"].endswith("Denbigh School (EOI-2026-0001)")
+    assert str(message["Reply-To"]) == "Sam Patel <s.patel@academy.example.org>"
+    assert message["Subject"].endswith("Example Academy (EOI-2026-0001)")
     assert "Head of department statement" in mail_body(message, "plain")
     assert "&lt;Alex&gt;" in mail_body(message, "html")
     names = sorted(str(p.get_filename()) for p in message.iter_attachments())
@@ -87,7 +87,7 @@ def test_outbox_lists_and_a_second_retry_sends_nothing(
     assert "EOI-2026-0001   held" in listed.stdout and "held: written to " in listed.stdout
     assert "0 sent, 0 pending, 1 held, 0 failed" in listed.stdout
     assert "1 attempt(s)" in listed.stdout
-    assert "enigma@hubs.example, head@denbigh.example.org" in listed.stdout
+    assert "enigma@hubs.example, head@academy.example.org" in listed.stdout
     path = next((Path(env["BOT_DATA_DIR"]) / "mail").glob("*.eml"))
     before = path.stat().st_mtime_ns
     retry = run_bot(env, "outbox", "retry")
@@ -102,7 +102,7 @@ def test_export_csv_json_and_since(console_submission: dict[str, str]) -> None:
     assert as_csv.returncode == 0, as_csv.stderr
     rows = list(csv.reader(io.StringIO(as_csv.stdout)))
     assert rows[0] == ["reference", "submitted_at", "hub_id", *COLUMNS]
-    assert len(rows) == 2 and rows[1][0] == "EOI-2026-0001" and rows[1][3] == "Denbigh School"
+    assert len(rows) == 2 and rows[1][0] == "EOI-2026-0001" and rows[1][3] == "Example Academy"
     as_json = run_bot(env, "export", "--form", "eoi", "--hub", HUB, "--format", "json")
     (record,) = json.loads(as_json.stdout)
     assert list(record) == rows[0] and record["teacher1_name"] == "Alex Jones"
@@ -179,7 +179,7 @@ def test_the_command_functions_directly(tmp_path: Path, capsys: pytest.CaptureFi
     )
     assert export_command(args, settings) == 0
     (record,) = json.loads(capsys.readouterr().out)
-    assert record["hod_email"] == "s.patel@denbigh.example.org"
+    assert record["hod_email"] == "s.patel@academy.example.org"
     assert (
         export_command(
             argparse.Namespace(hub="nowhere", format="csv", since=None, form="eoi"), settings

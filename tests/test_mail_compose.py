@@ -39,7 +39,7 @@ def application(**answers: str) -> SubmittedApplication:
         name: value for name, value in ANSWERS if name not in ("privacy_consent", "commitments")
     }
     values.update(
-        school_phone="+44 1908 505030",
+        school_phone="0113 496 0000",
         teacher1_year_groups="Year 7, Year 8, Year 9",
         maths_hub=HUB,
         worked_with_specialist="yes",
@@ -71,7 +71,7 @@ async def test_the_assistant_stores_the_composed_email_with_its_application(
     assert entry.reference == reference == submitted[0].reference
     assert entry.status == "pending" and entry.attempts == 0
     message = parse(entry.data)
-    assert message["Subject"].endswith(f"Denbigh School ({reference})")
+    assert message["Subject"].endswith(f"Example Academy ({reference})")
     assert message["To"].addresses[0].addr_spec == "enigma@hubs.example"
     assert entry.recipients[0] == "enigma@hubs.example"
 
@@ -83,10 +83,10 @@ def test_recipients_and_headers(composer: Composer) -> None:
     assert mail.sender == "assistant@assistant.example.org"
     assert mail.recipients == (
         "eoi@enigma-hub.example.org",
-        "head@denbigh.example.org",
-        "s.patel@denbigh.example.org",
-        "a.jones@denbigh.example.org",
-        "p.shah@denbigh.example.org",
+        "head@academy.example.org",
+        "s.patel@academy.example.org",
+        "a.jones@academy.example.org",
+        "p.shah@academy.example.org",
     )
     assert str(message["To"]) == "Enigma Maths Hub <eoi@enigma-hub.example.org>"
     assert [a.addr_spec for a in message["Cc"].addresses] == list(mail.recipients[1:])
@@ -96,11 +96,11 @@ def test_recipients_and_headers(composer: Composer) -> None:
         "Alex Jones",
         "Priya Shah",
     ]
-    assert str(message["Reply-To"]) == "Sam Patel <s.patel@denbigh.example.org>"
+    assert str(message["Reply-To"]) == "Sam Patel <s.patel@academy.example.org>"
     assert message["From"].addresses[0].addr_spec == mail.sender
     assert message["Subject"] == (
         "Secondary Teaching for Mastery Work Group Expression of Interest: "
-        "Denbigh School (EOI-2026-0042)"
+        "Example Academy (EOI-2026-0042)"
     )
     assert message["Message-ID"] == mail.message_id
     assert mail.message_id.startswith("<EOI-2026-0042.")
@@ -120,14 +120,14 @@ def test_the_message_id_is_stable(composer: Composer) -> None:
 def test_cc_is_deduplicated_and_excludes_the_hub(composer: Composer) -> None:
     mail = composer(
         application(
-            head_email="S.Patel@denbigh.example.org",  # the head is also head of department
-            teacher1_email="s.patel@denbigh.example.org",
+            head_email="S.Patel@academy.example.org",  # the head is also head of department
+            teacher1_email="s.patel@academy.example.org",
             teacher2_email="eoi@enigma-hub.example.org",
         )
     )
     message = parse(mail.data)
-    assert mail.recipients == ("eoi@enigma-hub.example.org", "S.Patel@denbigh.example.org")
-    assert [a.addr_spec for a in message["Cc"].addresses] == ["S.Patel@denbigh.example.org"]
+    assert mail.recipients == ("eoi@enigma-hub.example.org", "S.Patel@academy.example.org")
+    assert [a.addr_spec for a in message["Cc"].addresses] == ["S.Patel@academy.example.org"]
 
 
 def test_text_and_html_follow_the_form_sections_and_order(
@@ -156,7 +156,7 @@ def test_text_and_html_follow_the_form_sections_and_order(
         assert "If chosen to take part in the Work Group in 2027/28" in body
         assert "a minimum of four separate half-day meetings" in body
         assert "10 (combined) days release time" in body
-    assert "Teacher 1 email: a.jones@denbigh.example.org" in text
+    assert "Teacher 1 email: a.jones@academy.example.org" in text
     assert "Worked with a Mastery Specialist: Yes" in text
     assert "Mastery Advocate Teacher 2 (electronic signature): Priya Shah" in text
     assert "Year 7, Year 8, Year 9" in text
@@ -191,7 +191,7 @@ def test_attachments_hold_every_field(composer: Composer, knowledge: Knowledge) 
     assert len(rows) == 2
     assert rows[0] == ["reference", "submitted_at", "hub_id", *COLUMNS]
     assert dict(zip(rows[0], rows[1], strict=True))["school_name"].startswith("'=HYPERLINK")
-    assert dict(zip(rows[0], rows[1], strict=True))["hod_email"] == "s.patel@denbigh.example.org"
+    assert dict(zip(rows[0], rows[1], strict=True))["hod_email"] == "s.patel@academy.example.org"
 
 
 INJECTIONS = [
@@ -224,7 +224,7 @@ def test_no_applicant_text_can_add_or_change_a_header(
     composer: Composer, field_id: str, payload: str
 ) -> None:
     value = (
-        payload.replace("x", "someone@denbigh.example.org", 1)
+        payload.replace("x", "someone@academy.example.org", 1)
         if field_id.endswith("email")
         else payload
     )
@@ -251,7 +251,7 @@ def test_no_applicant_text_can_add_or_change_a_header(
     if field_id.endswith("email"):
         assert len(mail.recipients) == 4
         text = mail_body(message, "plain")
-        assert "someone@denbigh.example.org" in text
+        assert "someone@academy.example.org" in text
 
 
 def test_header_helpers_on_their_own() -> None:

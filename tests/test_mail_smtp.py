@@ -34,10 +34,10 @@ from tests._smtp import (
 )
 
 CC = (
-    "head@denbigh.example.org",
-    "s.patel@denbigh.example.org",
-    "a.jones@denbigh.example.org",
-    "p.shah@denbigh.example.org",
+    "head@academy.example.org",
+    "s.patel@academy.example.org",
+    "a.jones@academy.example.org",
+    "p.shah@academy.example.org",
 )
 
 
@@ -92,10 +92,10 @@ async def test_a_submission_reaches_the_hub_with_everything(
     message = received.message
     assert str(message["To"]) == f"Enigma Maths Hub <{HUB_ADDRESS}>"
     assert [a.addr_spec for a in message["Cc"].addresses] == list(CC)
-    assert str(message["Reply-To"]) == "Sam Patel <s.patel@denbigh.example.org>"
+    assert str(message["Reply-To"]) == "Sam Patel <s.patel@academy.example.org>"
     assert message["Subject"] == (
         "Secondary Teaching for Mastery Work Group Expression of Interest: "
-        f"Denbigh School ({reference})"
+        f"Example Academy ({reference})"
     )
     assert message["Message-ID"].startswith(f"<{reference}.")
     text = mail_body(message, "plain")
@@ -114,7 +114,7 @@ async def test_a_submission_reaches_the_hub_with_everything(
     csv_text = csv_text.decode() if isinstance(csv_text, bytes) else csv_text
     header, row, *rest = csv_text.splitlines()
     assert not rest and header.startswith("reference,submitted_at,hub_id,school_name,")
-    assert row.startswith(f"{reference},") and "Denbigh School" in row
+    assert row.startswith(f"{reference},") and "Example Academy" in row
 
     await until_stored(services, lambda rows: rows[0].status == "sent")
     (entry,) = await services.store.outbox()
@@ -289,9 +289,9 @@ INJECTED = {
     "head_name": "Jane\u2028Bcc: victim@evil.example.org",
     "hod_name": "Sam\x00\r\nReply-To: victim@evil.example.org",
     "teacher1_name": "Alex\u2029To: victim@evil.example.org",
-    "head_email": "head@denbigh.example.org\r\nBcc: victim@evil.example.org",
-    "hod_email": "s.patel@denbigh.example.org\nCc: victim@evil.example.org",
-    "teacher2_email": "p.shah@denbigh.example.org\x85Bcc: victim@evil.example.org",
+    "head_email": "head@academy.example.org\r\nBcc: victim@evil.example.org",
+    "hod_email": "s.patel@academy.example.org\nCc: victim@evil.example.org",
+    "teacher2_email": "p.shah@academy.example.org\x85Bcc: victim@evil.example.org",
 }
 
 
@@ -317,12 +317,12 @@ async def test_header_injection_never_reaches_the_server(
     finally:
         await store.close()
     (received,) = server.messages
-    assert received.rcpt_tos == [HUB_ADDRESS, "a.jones@denbigh.example.org"]
+    assert received.rcpt_tos == [HUB_ADDRESS, "a.jones@academy.example.org"]
     message = received.message
     assert "victim" not in " ".join(received.rcpt_tos)
     assert message["Bcc"] is None and message["Reply-To"] is None
     assert [a.addr_spec for a in message["To"].addresses] == [HUB_ADDRESS]
-    assert [a.addr_spec for a in message["Cc"].addresses] == ["a.jones@denbigh.example.org"]
+    assert [a.addr_spec for a in message["Cc"].addresses] == ["a.jones@academy.example.org"]
     assert "Evil School Bcc: victim@evil.example.org" in message["Subject"]
 
 

@@ -28,7 +28,7 @@ from bot.settings import SmtpSettings
 from bot.store.base import OutboxEntry, RecipientResult
 from tests._smtp import HUB_ADDRESS, SmtpServer, contacts_file, submit
 
-TEACHER2 = "p.shah@denbigh.example.org"
+TEACHER2 = "p.shah@academy.example.org"
 
 
 @pytest.fixture

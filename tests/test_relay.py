@@ -72,9 +72,9 @@ async def test_a_genuine_school_can_correct_and_resubmit(
     try:
         assistant = make_assistant(knowledge, store)
         first = await attempt(assistant, "school")
-        second = await attempt(assistant, "school", school_phone="01908 505031")
+        second = await attempt(assistant, "school", school_phone="0113 496 0001")
         assert "Reference: EOI-2026-0001" in first and "Reference: EOI-2026-0002" in second
-        third = await attempt(assistant, "school", school_phone="01908 505032")
+        third = await attempt(assistant, "school", school_phone="0113 496 0002")
         assert "Reference: EOI-2026-0003" in third
         fourth = await attempt(assistant, "school")
         assert "already submitted 3 applications in the last 24 hours" in fourth
@@ -90,7 +90,7 @@ async def test_many_identities_are_capped_per_school_and_per_hour(
         assistant = make_assistant(knowledge, store)
         same_school = [await attempt(assistant, f"sock{n}", **strangers(n)) for n in range(4)]
         assert [("Reference: EOI-" in t) for t in same_school] == [True, True, True, False]
-        assert "school with URN 110394" in same_school[3]
+        assert "school with URN 123456" in same_school[3]
         others = [
             await attempt(assistant, f"bot{n}", school_urn=f"{200000 + n}", **strangers(100 + n))
             for n in range(20)

@@ -89,7 +89,7 @@ async def test_status_and_cancel_do_not_extend_a_drafts_life(
         assert await store.load_session("u1") is None
         # An answer does move the clock.
         await chat.fill_until("school_phone")
-        await chat.send("01908 505030")
+        await chat.send("0113 496 0000")
         backdate(path, "UPDATE sessions SET updated_at = ?", days)
         assert await store.purge(utcnow()) == 0
     finally:

@@ -44,8 +44,8 @@ ANSWERS: list[tuple[str, str]] = [
     ("teacher_email", TEACHER_EMAIL),
     ("teacher_role", "Key Stage 3 Lead"),
     ("school_name", "Oakfield Academy"),
-    ("school_address", "1 Oakfield Road, Shenley, Milton Keynes MK5 6BH"),
-    ("school_urn", "110394"),
+    ("school_address", "1 Oakfield Road, Shenley, Milton Keynes MK9 1AA"),
+    ("school_urn", "123456"),
     ("maths_hub", "1"),  # the suggested hub, first
     ("lead_practitioner", "No"),
     ("maths_sle", "Yes"),
@@ -134,11 +134,11 @@ async def test_whole_walk_through_with_refusals_while_no_window_is_open(
     await fill(chat, "school_urn")
     await chat.send("12345")
     assert chat.field == "school_urn" and "six digits" in chat.text
-    await chat.send("110394")
+    await chat.send("123456")
     # The hub is suggested from the school's address, as in the EoI.
     assert chat.field == "maths_hub" and chat.replies[-1].options[0].value == HUB
     await chat.send("/back")
-    assert chat.field == "school_urn" and "Current answer: 110394" in chat.text
+    assert chat.field == "school_urn" and "Current answer: 123456" in chat.text
     await fill(chat, "head_release")
     assert "7.5 days in each of the programme's two years" in chat.text
     await chat.send("Not yet")
@@ -238,7 +238,7 @@ async def test_restart_mid_form_continues_from_the_sqlite_file(
         assert "Welcome back! Your Specialist Programme interest form is saved" in greeting
         assert "URN" in greeting
         chat = Chat(assistant)
-        await chat.send("110394")
+        await chat.send("123456")
         assert chat.field == "maths_hub"
         await fill(chat, "review")
         assert "Oakfield Academy" in chat.text and "Robin Example" in chat.text
@@ -262,7 +262,7 @@ async def test_while_a_window_is_open_the_teacher_gets_a_summary_and_nothing_is_
     assert "in conjunction with your headteacher, Jane Smith" in text
     assert "NCETM application form" in text
     summary = text.split("NCETM application form:", 1)[1]
-    assert "Your name: Robin Example" in summary and "School URN: 110394" in summary
+    assert "Your name: Robin Example" in summary and "School URN: 123456" in summary
     assert "Mathematics SLE: Yes" in summary and "Lead Practitioner: No" in summary
     assert "Tell me when applications open" not in summary
     assert await store.applications() == [] and await store.outbox() == []

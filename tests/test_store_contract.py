@@ -125,7 +125,7 @@ def _notice_mail(user: str) -> OutgoingMail:
 
 async def test_a_committed_session_is_loaded_back(store: Store) -> None:
     assert await store.load_session("nobody") is None
-    session = _draft(school_name="Denbigh")
+    session = _draft(school_name="Example Academy")
     session.remember("telegram:7")
     assert await store.commit("u", session) is None
     loaded = await store.load_session("u")

@@ -207,7 +207,7 @@ def test_a_full_disk_mid_form_exits_with_one_line_and_keeps_saved_answers(
                     pass
 
             turn_end()
-            for line in ["/apply eoi", "I agree", "Denbigh School"]:
+            for line in ["/apply eoi", "I agree", "Example Academy"]:
                 proc.stdin.write(line + "\n")
                 proc.stdin.flush()
                 turn_end()
@@ -216,8 +216,8 @@ def test_a_full_disk_mid_form_exits_with_one_line_and_keeps_saved_answers(
                 while True:
                     handle.write(b"\0" * 65536)
                     handle.flush()
-            proc.stdin.write("Denbigh Road, Shenley, Milton Keynes MK5 6BH " * 20 + "\n")
-            proc.stdin.write("110394\n")
+            proc.stdin.write("1 Example Road, Milton Keynes MK9 1AA " * 20 + "\n")
+            proc.stdin.write("123456\n")
             proc.stdin.close()
             proc.wait(timeout=30)
             stderr = proc.stderr.read()
@@ -237,7 +237,7 @@ def test_a_full_disk_mid_form_exits_with_one_line_and_keeps_saved_answers(
             return session.flows["eoi"].answers
 
         answers = asyncio.run(saved())
-        assert answers["school_name"] == "Denbigh School"
+        assert answers["school_name"] == "Example Academy"
 
 
 async def test_a_full_database_at_submit_reports_the_real_error(

@@ -74,9 +74,9 @@ async def fill_eoi(bot: RunningBot, user: int = USER, *, school: str = SCHOOL) -
     for number, answer in enumerate(
         (
             school,
-            "Denbigh Road, Shenley, Milton Keynes MK5 6BH",
-            "110394",
-            "01908 505030",
+            "1 Example Road, Milton Keynes MK9 1AA",
+            "123456",
+            "0113 496 0000",
             "Jane Head",
             "head@school.org.uk",
             "Harry Hod",
@@ -206,7 +206,7 @@ async def test_sticker_and_photo_mid_form_keep_the_step(bot: RunningBot, api: Fa
     assert "Question 2 —" in texts(sent)
     sent = await bot.deliver(api.photo(USER), USER)
     assert "photo" in texts(sent) and "Question 2 —" in texts(sent)
-    sent = await bot.say(USER, "Denbigh School")
+    sent = await bot.say(USER, "Example Academy")
     assert "Question 3 —" in texts(sent)
 
 
@@ -214,7 +214,7 @@ async def test_stale_buttons_change_nothing(bot: RunningBot, api: FakeBotApi) ->
     menu = await bot.say(USER, "/start")
     consent = await bot.say(USER, "/apply eoi")
     await bot.press(USER, consent[-1], "I agree")
-    await bot.say(USER, "Denbigh School")
+    await bot.say(USER, "Example Academy")
     # The consent button again: an earlier question.
     sent = await bot.press(USER, consent[-1], "No, stop here")
     assert "earlier question" in texts(sent)
@@ -252,14 +252,14 @@ async def test_a_button_from_before_a_restart(api: FakeBotApi, tmp_path: Path) -
 async def test_a_redelivered_update_is_answered_once(bot: RunningBot, api: FakeBotApi) -> None:
     consent = await bot.say(USER, "/apply eoi")
     await bot.press(USER, consent[-1], "I agree")
-    update_id = api.text(USER, "Denbigh School")
+    update_id = api.text(USER, "Example Academy")
     first = await bot.deliver(update_id, USER)
     assert "Question 3 —" in texts(first)
     # Telegram delivers it again (the confirmation was lost): no second answer.
     api.redeliver(update_id)
     await api.wait_redelivered()
     await asyncio.wait_for(bot.app.update_queue.join(), 5)
-    sent = await bot.say(USER, "Denbigh Road, Shenley, Milton Keynes MK5 6BH")
+    sent = await bot.say(USER, "1 Example Road, Milton Keynes MK9 1AA")
     assert "Question 4 —" in texts(sent)
     replies_to_name = [c for c in api.sent_to(USER) if "Question 3 —" in (c.plain_text or "")]
     assert len(replies_to_name) == 1
@@ -271,10 +271,10 @@ async def test_messages_from_one_chat_are_handled_in_order(
     consent = await bot.say(USER, "/apply eoi")
     await bot.press(USER, consent[-1], "I agree")
     answers = [
-        "Denbigh School",
-        "Denbigh Road, Shenley, Milton Keynes MK5 6BH",
-        "110394",
-        "01908 505030",
+        "Example Academy",
+        "1 Example Road, Milton Keynes MK9 1AA",
+        "123456",
+        "0113 496 0000",
     ]
     ids = [api.text(USER, a) for a in answers]
     other = api.text(USER + 1, "/start")
@@ -288,7 +288,7 @@ async def test_messages_from_one_chat_are_handled_in_order(
         "Question 3 — School details",
         "Question 4 — School details",
         "Question 5 — School details",
-        "Saved as: +44 1908 505030",
+        "Saved as: 0113 496 0000",
     ]
     assert api.sent_to(USER + 1)
 
@@ -527,7 +527,7 @@ async def test_many_chats_at_once_all_persist(bot: RunningBot, api: FakeBotApi) 
     over another's (this once failed with 'cannot start a transaction within a transaction')."""
     users = range(3000, 3020)
     last = 0
-    for text in ("/apply eoi", "yes", "Denbigh School"):
+    for text in ("/apply eoi", "yes", "Example Academy"):
         for user in users:
             last = api.text(user, text)
     await bot.settle(last, within=20)
@@ -535,4 +535,4 @@ async def test_many_chats_at_once_all_persist(bot: RunningBot, api: FakeBotApi) 
         assert "Sorry" not in texts(api.sent_to(user))
         assert "Question 3 —" in texts(api.sent_to(user))
         session = await bot.services.store.load_session(f"tg:{user}")
-        assert session.current().answers["school_name"] == "Denbigh School"
+        assert session.current().answers["school_name"] == "Example Academy"

@@ -73,8 +73,8 @@ async def test_kill_mid_form_then_resume_in_a_new_process(api: FakeBotApi, tmp_p
     try:
         await ask(api, "/apply eoi", "Question 1 —", within=30)
         await ask(api, "yes", "Question 2 —")
-        await ask(api, "Denbigh School", "Question 3 —")
-        last = api.text(USER, "Denbigh Road, Shenley, Milton Keynes MK5 6BH")
+        await ask(api, "Example Academy", "Question 3 —")
+        last = api.text(USER, "1 Example Road, Milton Keynes MK9 1AA")
         await api.wait_for(lambda: "Question 4 —" in texts(api.sent_to(USER)), 15)
     finally:
         process.kill()  # SIGKILL: no shutdown at all
@@ -90,11 +90,11 @@ async def test_kill_mid_form_then_resume_in_a_new_process(api: FakeBotApi, tmp_p
         assert [c for c in api.sent_to(USER) if "Question 4 —" in (c.plain_text or "")][1:] == []
         sent = await bot.say(USER, "/resume")
         assert "Question 4 —" in texts(sent)
-        sent = await bot.say(USER, "110394")
+        sent = await bot.say(USER, "123456")
         assert "Question 5 —" in texts(sent)
         state = (await bot.services.store.load_session(f"tg:{USER}")).current()
-        assert state.answers["school_name"] == "Denbigh School"
-        assert state.answers["school_urn"] == "110394"
+        assert state.answers["school_name"] == "Example Academy"
+        assert state.answers["school_urn"] == "123456"
 
 
 async def test_sigterm_shuts_down_cleanly_within_seconds(api: FakeBotApi, tmp_path: Path) -> None:

@@ -27,7 +27,7 @@ async def test_answers_sent_at_once_are_all_kept_in_order(
     assistant = Assistant(knowledge, store, today=lambda: TODAY)
     chat = Chat(assistant)
     await chat.fill_until("school_name")
-    answers = ["Denbigh School", "Denbigh Road, Shenley, Milton Keynes MK5 6BH", "110394"]
+    answers = ["Example Academy", "1 Example Road, Milton Keynes MK9 1AA", "123456"]
     await asyncio.gather(
         *(
             assistant.handle(Incoming("u1", text, update_key=f"k{n}"))

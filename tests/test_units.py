@@ -56,24 +56,24 @@ def test_an_invalid_answer_is_explained_and_changes_nothing(engine: FlowEngine) 
     state, _ = engine.begin("eoi")
     _answer(engine, state, "I agree")
     assert state.step == "school_name"
-    _answer(engine, state, "Denbigh School")
-    _answer(engine, state, "Denbigh Road, Shenley, Milton Keynes MK5 6BH")
+    _answer(engine, state, "Example Academy")
+    _answer(engine, state, "1 Example Road, Milton Keynes MK9 1AA")
     assert state.step == "school_urn"
     text = _answer(engine, state, "not a number")
     assert state.step == "school_urn" and "school_urn" not in state.answers
     assert "URN" in text
-    _answer(engine, state, "110394")
-    assert state.answers["school_urn"] == "110394" and state.step != "school_urn"
+    _answer(engine, state, "123456")
+    assert state.answers["school_urn"] == "123456" and state.step != "school_urn"
 
 
 def test_back_returns_to_the_previous_question_keeping_its_answer(engine: FlowEngine) -> None:
     state, _ = engine.begin("eoi")
     _answer(engine, state, "I agree")
-    _answer(engine, state, "Denbigh School")
+    _answer(engine, state, "Example Academy")
     assert state.step == "school_address"
     outcome = engine.back(state)
     assert state.step == "school_name" and outcome.replies[-1].field == "school_name"
-    assert state.answers["school_name"] == "Denbigh School"
+    assert state.answers["school_name"] == "Example Academy"
 
 
 def test_a_required_question_cannot_be_skipped(engine: FlowEngine) -> None:
@@ -134,7 +134,7 @@ def test_the_matcher_does_not_guess(question: str) -> None:
     [
         ("Sheffield", "South Yorkshire Maths Hub"),
         ("S1 2HE", "South Yorkshire Maths Hub"),  # a postcode
-        ("MK5 6BH", "Enigma Maths Hub"),
+        ("MK9 1AA", "Enigma Maths Hub"),
     ],
 )
 def test_the_finder_puts_the_right_hub_first(place: str, hub: str) -> None:

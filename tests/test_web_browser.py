@@ -143,7 +143,7 @@ def test_a_whole_application_with_wrong_answers_refused_reload_and_restart(
     answers = dict(EOI_ANSWERS)
     wrong = {
         "school_urn": ("1103", "six digits"),
-        "head_email": ("head at denbigh", "email"),
+        "head_email": ("head at academy", "email"),
         "school_phone": ("12", "phone"),
     }
     reloaded = restarted = False
@@ -154,11 +154,11 @@ def test_a_whole_application_with_wrong_answers_refused_reload_and_restart(
         if field == "review":
             if not changed:
                 # Review and edit: change one answer and come back to the summary.
-                assert "Denbigh School" in text
+                assert "Example Academy" in text
                 chat.choose(re.compile("Change an answer"))
                 chat.choose(re.compile("Name of school"))
-                summary = chat.type("Denbigh School & Sixth Form")
-                assert "Denbigh School & Sixth Form" in summary
+                summary = chat.type("Example Academy & Sixth Form")
+                assert "Example Academy & Sixth Form" in summary
                 changed = True
                 continue
             done = chat.choose(re.compile("Submit"))
@@ -173,13 +173,13 @@ def test_a_whole_application_with_wrong_answers_refused_reload_and_restart(
             # The progress shows, and /back goes to the previous question.
             expect(chat.page.locator("progress").last).to_have_attribute("value", "5")
             back = chat.type("/back")
-            assert "URN" in back and "Current answer: 110394" in back
-            chat.type("110394")
+            assert "URN" in back and "Current answer: 123456" in back
+            chat.type("123456")
         if field == "head_name" and not reloaded:
             chat.page.reload()
             expect(chat.assistant_messages().last).to_contain_text("head teacher")
             # The conversation so far is still on the page.
-            expect(chat.page.locator(".msg-user", has_text="01908 505030")).to_have_count(1)
+            expect(chat.page.locator(".msg-user", has_text="0113 496 0000")).to_have_count(1)
             reloaded = True
         if field == "teacher1_name" and not restarted:
             assert server.stop() == 0
@@ -206,7 +206,7 @@ def test_a_whole_application_with_wrong_answers_refused_reload_and_restart(
     expect(chat.page.locator("body")).to_be_visible()
     _wait_for_file(mail)
     message = email.message_from_bytes(mail.read_bytes(), policy=email.policy.default)
-    assert "Denbigh School & Sixth Form" in str(message["Subject"])
+    assert "Example Academy & Sixth Form" in str(message["Subject"])
     assert "enigma@hubs.example" in str(message["To"])
 
 
@@ -392,8 +392,8 @@ def test_screenshots_on_desktop_and_phone(browser: Browser, server: WebProcess) 
             _screenshot(chat.page, f"chat-{name}")
             chat.type("/apply eoi")
             chat.choose("I agree")
-            chat.type("Denbigh School")
-            chat.type("Denbigh Road, Shenley, Milton Keynes MK5 6BH")
+            chat.type("Example Academy")
+            chat.type("1 Example Road, Milton Keynes MK9 1AA")
             chat.type("1103")
             _screenshot(chat.page, f"form-{name}")
             # Nothing overflows sideways on a phone.

@@ -305,7 +305,7 @@ async def test_forget_deletes_the_data_and_the_cookie(
     await browser.history()
     await browser.say("/apply eoi")
     await browser.say("yes", field="privacy_consent")
-    await browser.say("Denbigh School")
+    await browser.say("Example Academy")
     token = browser.cookie
     assert token is not None
     response = await browser.post({"text": "/forget", "after": browser.seq})
@@ -345,11 +345,11 @@ async def test_a_message_sent_twice_is_answered_once(client: TestClient[Any, Any
     await browser.say("/apply eoi", id="0b7a3c52-1111-4c1e-9d7f-123456789abc")
     first = await browser.say("yes", id="0b7a3c52-2222-4c1e-9d7f-123456789abc")
     assert first[-1]["field"] == "school_name"
-    await browser.say("Denbigh School", id="0b7a3c52-3333-4c1e-9d7f-123456789abc")
-    repeat = await browser.say("Denbigh School", id="0b7a3c52-3333-4c1e-9d7f-123456789abc")
+    await browser.say("Example Academy", id="0b7a3c52-3333-4c1e-9d7f-123456789abc")
+    repeat = await browser.say("Example Academy", id="0b7a3c52-3333-4c1e-9d7f-123456789abc")
     assert repeat == []
     shown = [m["text"] for m in await browser.history() if m["role"] == "user"]
-    assert shown.count("Denbigh School") == 1
+    assert shown.count("Example Academy") == 1
 
 
 async def test_a_failure_shows_one_sentence_and_no_internals(

@@ -34,6 +34,8 @@ _FILLER = frozenset(
 # The buttons of "Is '...' the school name, or a question?".
 AS_ANSWER = "as:answer"
 AS_QUESTION = "as:question"
+AS_STOP = "as:stop"
+OUTSIDE = "outside"  # FlowState.pending_kind: an address outside England
 PENDING_CHARS = 300
 _HOW_LONG = re.compile(
     r"\bhow (long|many (more )?questions|much (longer|more))\b|\bnearly (done|finished)\b"
@@ -159,7 +161,7 @@ class FlowEngine:
             # An edit in progress (a review answer being changed) reopens at that field.
             state.editing = False
             state.step = self._first_open(flow, state)
-        state.pending = ""
+        state.pending, state.pending_kind = "", ""
         if state.step is None:
             state.step = flow.path(state.answers)[-1].field
         self._arrive(flow, state, outcome)
@@ -283,7 +285,7 @@ class FlowEngine:
                 )
             return (Option(self._submit_label(flow), SUBMIT), Option("Change an answer", EDIT))
         if state.pending:
-            return self._pending_options(step)
+            return self._pending_options(step, state.pending_kind)
         return step.options
 
     def _submit_label(self, flow: Flow) -> str:
@@ -368,22 +370,53 @@ class FlowEngine:
         if step.type == "review":
             return self._review(flow, state, text)
         if state.pending:
-            pending = state.pending
-            choice = match_option(self._pending_options(step), text)
-            state.pending = ""
+            pending, kind = state.pending, state.pending_kind
+            choice = match_option(self._pending_options(step, kind), text)
+            state.pending, state.pending_kind = "", ""
             if choice is not None and choice.value == AS_ANSWER:
-                return self._answer(flow, state, step, pending, read=False)
+                return self._answer(flow, state, step, pending, read=False, placed=kind == OUTSIDE)
+            if choice is not None and choice.value == AS_STOP:
+                outcome = Outcome(finished=True)
+                outcome.replies.append(
+                    Reply(
+                        "Stopped. Your answers so far are saved: /resume continues with the "
+                        "school's address, and /forget deletes them. The Maths Hubs can tell "
+                        "you about support for schools outside England (/hub finds them).",
+                        flow=flow.id,
+                    )
+                )
+                return outcome
             if choice is not None:
                 return self._answer_question(flow, state, step, pending)
             # Anything else is a new message, read afresh.
         return self._answer(flow, state, step, text, read=True)
 
-    def _pending_options(self, step: Step) -> tuple[Option, ...]:
+    def _pending_options(self, step: Step, kind: str = "") -> tuple[Option, ...]:
+        if kind == OUTSIDE:
+            return (Option("Continue with this address", AS_ANSWER), Option("Stop here", AS_STOP))
         what = str(step.params.get("what") or step.label.lower())
         return (Option(f"It's the {what}", AS_ANSWER), Option("It's a question", AS_QUESTION))
 
+    def _outside_england(self, flow: Flow, step: Step, value: str) -> str | None:
+        """For an answer a hub is suggested from (an address): where it is, when the hub
+        finder places it outside England, for whose schools the programmes are."""
+        if not any(s.type == "hub" and s.params.get("from") == step.field for s in flow.steps):
+            return None
+        search = self.finder.find(value)
+        if search.status != "outside":
+            return None
+        place = search.recognised or "That address"
+        return f"{place} is in {search.country or 'a place outside England'}"
+
     def _answer(
-        self, flow: Flow, state: FlowState, step: Step, text: str, *, read: bool
+        self,
+        flow: Flow,
+        state: FlowState,
+        step: Step,
+        text: str,
+        *,
+        read: bool,
+        placed: bool = False,
     ) -> Outcome:
         """``text`` as the answer to ``step``; with ``read``, a message that reads as a
         question is answered (or asked about) instead (bot/flows/asking.py)."""
@@ -418,6 +451,20 @@ class FlowEngine:
                 error = self._cross_check(flow, state, step, value)
                 if error is not None:
                     value = None
+            where = self._outside_england(flow, step, value) if value and not placed else None
+            if where is not None and value is not None:
+                state.pending, state.pending_kind = value, OUTSIDE
+                outcome.replies.append(
+                    Reply(
+                        f"{where}. Maths Hubs and their programmes are for schools in England. "
+                        "Continue with this address anyway, or stop here? Nothing is lost "
+                        "either way.",
+                        field=step.field,
+                        options=self._pending_options(step, OUTSIDE),
+                        flow=flow.id,
+                    )
+                )
+                return outcome
         elif step.type in ("hub", "hub_pick", "place"):
             return self._hub_answer(flow, state, step, text, reading)
         else:

@@ -51,6 +51,12 @@ class NameParams(Params):
     max_chars: int = Field(100, ge=2, le=3000)
 
 
+class YearGroupsParams(Params):
+    lowest: int = Field(
+        7, ge=1, le=13, description="The lowest year group taken (5 lets middle schools answer)."
+    )
+
+
 class WordsParams(Params):
     min_words: int = Field(20, ge=0)
     target_words: int = Field(150, ge=1)
@@ -105,19 +111,41 @@ def validate_name(text: str, params: Mapping[str, Any]) -> Checked:
     return checked
 
 
+# A UK postcode by its format (outward code, then inward code "9AA"); whether the place
+# is in England is the hub finder's to say (bot/flows/engine.py).
+_POSTCODE = re.compile(
+    r"\b([A-Z]{1,2}[0-9][A-Z0-9]?)\s*([0-9][ABD-HJLNP-UW-Z]{2})\b", re.IGNORECASE
+)
+ADDRESS_EXAMPLE = "'1 Example Road, Milton Keynes MK9 1AA'"
+
+
+def uk_postcode(text: str) -> str | None:
+    """The last UK postcode in ``text``, normalised ("ls81aa" -> "LS8 1AA"), or None."""
+    found = list(_POSTCODE.finditer(text))
+    if not found:
+        return None
+    last = found[-1]
+    return f"{last.group(1).upper()} {last.group(2).upper()}"
+
+
 @_register("address")
 def validate_address(text: str, params: Mapping[str, Any]) -> Checked:
     value = ", ".join(
         p.strip() for p in strip_control(text).replace("\n", ",").split(",") if p.strip()
     )
     checked = _bounded(value, "school address", 8, 300)
-    if checked.ok and not re.search(r"\d", value) and "," not in value:
+    if not checked.ok:
+        return checked
+    postcode = uk_postcode(value)
+    if postcode is None:
         return Checked(
             None,
-            "Please give the full address with the postcode, e.g. "
-            "'Denbigh Road, Shenley, Milton Keynes MK5 6BH'.",
+            "Please give the full address including the school's postcode (like MK9 1AA), "
+            f"e.g. {ADDRESS_EXAMPLE}.",
         )
-    return checked
+    last = list(_POSTCODE.finditer(value))[-1]
+    value = f"{value[: last.start()]}{postcode}{value[last.end() :]}"
+    return Checked(" ".join(value.split()))
 
 
 @_register("email")
@@ -153,12 +181,12 @@ def validate_email_address(text: str, params: Mapping[str, Any]) -> Checked:
 def validate_urn(text: str, params: Mapping[str, Any]) -> Checked:
     value = re.sub(r"[\s-]", "", clean(text)).upper().removeprefix("URN").removeprefix(":")
     if not value:
-        return Checked(None, "Please type your school's URN: six digits, e.g. 110394.")
+        return Checked(None, "Please type your school's URN: six digits, e.g. 123456.")
     if not (value.isascii() and value.isdigit()):
-        return Checked(None, "A URN has only digits: six of them, e.g. 110394.")
+        return Checked(None, "A URN has only digits: six of them, e.g. 123456.")
     if len(value) != 6:
         return Checked(
-            None, f"A URN has exactly six digits; that has {len(value)}. Example: 110394."
+            None, f"A URN has exactly six digits; that has {len(value)}. Example: 123456."
         )
     return Checked(value)
 
@@ -167,23 +195,35 @@ def validate_urn(text: str, params: Mapping[str, Any]) -> Checked:
 def validate_uk_phone(text: str, params: Mapping[str, Any]) -> Checked:
     value = clean(text)
     if not value or len(value) > 40:
-        return Checked(None, "Please type a UK telephone number, e.g. 01908 505030.")
+        return Checked(None, f"Please type a UK telephone number, e.g. {PHONE_EXAMPLE}.")
     try:
         number = phonenumbers.parse(value, "GB")
     except phonenumbers.NumberParseException:
-        return Checked(None, "That doesn't look like a telephone number. Example: 01908 505030.")
-    if not phonenumbers.is_valid_number(number) or number.country_code != 44:
+        return Checked(
+            None, f"That doesn't look like a telephone number. Example: {PHONE_EXAMPLE}."
+        )
+    if not phonenumbers.is_valid_number(number):
         return Checked(
             None,
-            "That isn't a valid UK telephone number. Example: 01908 505030 or +44 1908 505030.",
+            f"That isn't a valid UK telephone number. Example: {PHONE_EXAMPLE}, with the "
+            "area code.",
         )
-    return Checked(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL))
+    # Stored as hub staff write it (0113 496 0000), never +44: a spreadsheet shows it as
+    # typed, and the CSV's formula guard has no reason to prefix it.  A number outside the
+    # UK keeps its international form, the only one that dials it from here.
+    style = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if number.country_code == 44
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+    return Checked(phonenumbers.format_number(number, style))
 
 
+PHONE_EXAMPLE = "0113 496 0000"
 _YEAR_TOKEN = re.compile(r"(\d{1,2})\s*(?:-|–|to)\s*(?:y(?:ear|r)?s?\s*)?(\d{1,2})|(\d{1,2})")
 
 
-@_register("year_groups")
+@_register("year_groups", YearGroupsParams)
 def validate_year_groups(text: str, params: Mapping[str, Any]) -> Checked:
     value = clean(text).lower()
     value = re.sub(r"\b(years?|yrs?|y)\s*(?=\d)", "", value)
@@ -201,14 +241,26 @@ def validate_year_groups(text: str, params: Mapping[str, Any]) -> Checked:
                 low, high = high, low
             years.update(range(low, high + 1))
     junk = re.sub(r"\b(and|to|&)\b|[,;/+\s]", "", leftovers)
+    lowest = int(params.get("lowest", 7))
     if not years or junk:
         return Checked(
             None,
-            "Please list the year groups (7 to 13), e.g. '7-9' or 'Y7, Y8, Y10'.",
+            "Please list the year groups (7 to 13), e.g. '7-9' or 'Y7, Y8, Y10'."
+            + (
+                f" In a middle school, years {lowest} and up can be listed too."
+                if lowest < 7
+                else ""
+            ),
         )
-    bad = sorted(y for y in years if not 7 <= y <= 13)
+    bad = sorted(y for y in years if not lowest <= y <= 13)
     if bad:
         shown = ", ".join(str(y) for y in bad)
+        if lowest < 7:
+            return Checked(
+                None,
+                f"Year groups run from 7 to 13 in a secondary school, and from {lowest} in a "
+                f"middle school; {shown} is not one of them.",
+            )
         return Checked(None, f"Secondary year groups run from 7 to 13; {shown} is not one of them.")
     return Checked(", ".join(f"Year {y}" for y in sorted(years)))
 
