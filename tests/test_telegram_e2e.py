@@ -274,7 +274,7 @@ async def test_messages_from_one_chat_are_handled_in_order(
         "Example Academy",
         "1 Example Road, Milton Keynes MK9 1AA",
         "123456",
-        "0113 496 0000",
+        "01134960000",
     ]
     ids = [api.text(USER, a) for a in answers]
     other = api.text(USER + 1, "/start")
