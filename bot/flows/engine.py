@@ -376,7 +376,7 @@ class FlowEngine:
             if choice is not None and choice.value == AS_ANSWER:
                 return self._answer(flow, state, step, pending, read=False, placed=kind == OUTSIDE)
             if choice is not None and choice.value == AS_STOP:
-                outcome = Outcome(finished=True)
+                outcome = Outcome(end=End.FINISHED)
                 outcome.replies.append(
                     Reply(
                         "Stopped. Your answers so far are saved: /resume continues with the "
