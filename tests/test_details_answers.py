@@ -5,7 +5,11 @@ examples that name no real school."""
 from __future__ import annotations
 
 import csv
+import email
+import email.message
+import email.policy
 import io
+import json
 from pathlib import Path
 from typing import Any
 
@@ -128,3 +132,35 @@ def test_no_real_school_in_the_examples() -> None:
     assert found == []
     # The hub directory names that school as a lead school: a fact, not an example.
     assert "Denbigh" in Path(ROOT / "knowledge" / "hubs.yaml").read_text(encoding="utf-8")
+
+
+# -- 9. who submitted it -----------------------------------------------------------------------
+
+
+def test_the_submitter_is_in_the_email_its_attachments_and_the_export(
+    bot_env: dict[str, str],
+) -> None:
+    lines = ["/apply eoi", *ANSWERS.values(), "submit"]
+    conversation = turns(run_chat(bot_env, lines, "--user", "s1"))
+    asked = [_asked(t) for t in conversation]
+    assert asked.index("submitter_name") == asked.index("commitments") + 1
+    assert "Reference: EOI-2026-0001" in _text(conversation[-1])
+    (eml,) = (Path(bot_env["BOT_DATA_DIR"]) / "mail").glob("*.eml")
+    message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    assert isinstance(message, email.message.EmailMessage)
+    body = message.get_body(("plain",))
+    assert body is not None
+    text = body.get_content()
+    assert "Submitted by: Morgan Example" in text
+    assert "Role of the person submitting: School business manager" in text
+    attached = {p.get_filename(): p.get_content() for p in message.iter_attachments()}
+    record = json.loads(attached["application.json"])
+    assert record["submitter_name"] == "Morgan Example"
+    assert record["submitter_role"] == "School business manager"
+    assert "submitter_name" in attached["application.csv"].splitlines()[0]
+    exported = run_bot(bot_env, "export", "--form", "eoi", "--hub", "enigma")
+    (row,) = csv.DictReader(io.StringIO(exported.stdout))
+    assert (row["submitter_name"], row["submitter_role"]) == (
+        "Morgan Example",
+        "School business manager",
+    )
