@@ -21,17 +21,16 @@ from bot.conversation import texts
 from bot.conversation.commands import Commands
 from bot.conversation.forms import Forms
 from bot.conversation.hubs import Hubs
+from bot.conversation.notify_requests import NotifyRequests
 from bot.conversation.questions import Questions
 from bot.conversation.submission import Compose, confirmation
 from bot.conversation.turn import Incoming, Turn
-from bot.exceptions import SessionConflict, StoreError, SubmissionRefused
+from bot.exceptions import SessionConflict, SubmissionRefused
 from bot.flows.engine import FlowEngine
-from bot.flows.validators import validate_email_address
 from bot.knowledge.base import Knowledge
 from bot.knowledge.faq import Window
 from bot.knowledge.text import strip_control
 from bot.limits import SubmissionLimits
-from bot.notify import TELEGRAM, DayClock, notify_command, requested_in_form
 from bot.replies import Reply
 from bot.session import Session
 from bot.store.base import Store, SubmittedApplication
@@ -78,13 +77,14 @@ class Assistant:
         )
         self.forms = Forms(knowledge, self.engine, today, compose, limits)
         self.hubs = Hubs(knowledge)
+        self.notify_requests = NotifyRequests(knowledge, store, today, self.windows)
         self.commands = Commands(
             knowledge,
             self.engine,
             store,
             self.forms,
             self.hubs,
-            self._notify,
+            self.notify_requests.command,
             mail_delivers=mail_delivers,
         )
         self.questions = Questions(
@@ -95,48 +95,6 @@ class Assistant:
     def _window_sentence(self, window_id: str) -> str | None:
         window = self.windows().get(window_id)
         return window.status_sentence(self.today()) if window else None
-
-    async def _notify(self, incoming: Incoming, argument: str) -> str:
-        def email(text: str) -> tuple[str | None, str | None]:
-            checked = validate_email_address(text, {})
-            return checked.value, checked.error
-
-        return await notify_command(
-            self.store,
-            user_id=incoming.user_id,
-            argument=argument,
-            private=incoming.private,
-            windows=self.windows(),
-            clock=DayClock(self.today),
-            validate_email=email,
-        )
-
-    async def _notify_from_form(
-        self, incoming: Incoming, stored: SubmittedApplication, turn: Turn
-    ) -> None:
-        """A form whose ``notify_when_open`` question was answered "yes" asks to be told
-        when applications open (bot/notify.py), as ``/notify`` does."""
-        flow = self.knowledge.flows.get(stored.form)
-        role = flow.submission.notify_when_open if flow and flow.submission else None
-        if role is None:
-            return
-        subscription = requested_in_form(
-            user_id=incoming.user_id,
-            private=incoming.private,
-            answer=stored.answers.get(role.field, ""),
-            email=stored.answers.get(role.email) if role.email else None,
-            now=DayClock(self.today).now(),
-        )
-        if subscription is None:
-            return
-        try:
-            await self.store.subscribe(subscription)
-        except StoreError as exc:  # the application is stored; only the reminder is lost
-            logger.error("could not keep the request to be told when applications open: %s", exc)
-            turn.say(texts.NOTIFY_NOT_SAVED)
-            return
-        how = "here" if subscription.channel == TELEGRAM else f"by email to {subscription.address}"
-        turn.say(texts.NOTIFY_PROMISED.format(how=how))
 
     def _lock(self, user_id: str) -> asyncio.Lock:
         lock = self._locks.get(user_id)
@@ -230,7 +188,7 @@ class Assistant:
             turn.say(confirmation(self.knowledge, stored, self.mail_delivers))
             if self.on_submitted is not None:
                 self.on_submitted(stored)
-            await self._notify_from_form(incoming, stored, turn)
+            await self.notify_requests.from_form(incoming, stored, turn)
         return turn
 
     # -- dispatch --------------------------------------------------------------------------

@@ -45,7 +45,7 @@ from email.utils import format_datetime
 from bot.clock import Clock
 from bot.exceptions import BotError
 from bot.knowledge.faq import Window, format_date
-from bot.knowledge.windows import covers, window_on
+from bot.knowledge.windows import covers
 from bot.mail.compose import parse_mail_from
 from bot.mail.headers import domain_of
 from bot.store.base import Notice, OutgoingMail, Subscription
@@ -291,95 +291,3 @@ class NoticeSchedule:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-
-
-# -- the /notify command --------------------------------------------------------------------
-
-
-async def notify_command(
-    store: NotifyPort,
-    *,
-    user_id: str,
-    argument: str,
-    private: bool,
-    windows: Mapping[str, Window],
-    clock: Clock,
-    validate_email: Callable[[str], tuple[str | None, str | None]],
-) -> str:
-    """``/notify`` (Telegram), ``/notify EMAIL`` (web, terminal), ``/notify off``."""
-    if not private:
-        return (
-            "I only take requests to be told about applications in a private chat: message me "
-            "directly and send /notify there."
-        )
-    word = argument.strip()
-    if word.lower() in ("off", "stop", "cancel", "no"):
-        if await store.unsubscribe(user_id):
-            return "Done: I won't tell you when applications open, and I've deleted your request."
-        return (
-            "You had not asked me to tell you when applications open, so there's nothing to stop."
-        )
-    today = clock.today()
-    if user_id.startswith("tg:") and user_id.count(":") == 1:
-        channel, address, how = TELEGRAM, user_id[3:], "here in Telegram"
-    else:
-        if not word:
-            existing = await store.subscriptions(user_id=user_id)
-            if existing:
-                return (
-                    f"You've already asked me to email {existing[0].address} when applications open. "
-                    "Send /notify off to stop that."
-                )
-            return (
-                "I can email you once when applications for the Specialist Programme open: send "
-                "/notify followed by your email address, e.g. /notify name@school.org.uk."
-            )
-        address_or_none, problem = validate_email(word)
-        if address_or_none is None:
-            return (
-                problem or "That isn't a valid email address. Example: /notify name@school.org.uk."
-            )
-        channel, address, how = EMAIL, address_or_none, f"by email to {address_or_none}"
-    await store.subscribe(Subscription(user_id, PROGRAMME, channel, address, clock.now()))
-    state = window_on(windows, today, PROGRAMME)
-    coming = state.next
-    if state.open is not None:
-        window = state.open
-        when = (
-            f"Applications for the {window.label} are open now, until "
-            f"{format_date(window.closes)}: you can apply today. I'll tell you {how} when the "
-            "window after this one opens."
-        )
-    elif coming is not None:
-        when = (
-            f"I'll tell you {how} on {format_date(coming.opens)}, when applications for the "
-            f"{coming.label} open."
-        )
-    else:
-        when = (
-            f"I'll tell you {how}, once, on the day the next application window opens (its "
-            "dates are not published yet)."
-        )
-    return (
-        f"{when} I keep only this request (and your {'chat id' if channel == TELEGRAM else 'address'}) "
-        "until then, at most a year; send /notify off to stop, or /forget to delete everything."
-    )
-
-
-def requested_in_form(
-    *,
-    user_id: str,
-    private: bool,
-    answer: str,
-    email: str | None,
-    now: dt.datetime,
-) -> Subscription | None:
-    """The request a submitted form's ``notify_when_open`` question made, if it made one:
-    "yes", and a way to reach the teacher (their Telegram chat, or the form's email)."""
-    if answer.strip().lower() != "yes" or not private:
-        return None
-    if user_id.startswith("tg:") and user_id.count(":") == 1:
-        return Subscription(user_id, PROGRAMME, TELEGRAM, user_id[3:], now)
-    if email:
-        return Subscription(user_id, PROGRAMME, EMAIL, email, now)
-    return None

@@ -10,5 +10,6 @@
   :mod:`~bot.conversation.forms` - the responders for questions, hub searches and forms;
 - :mod:`~bot.conversation.submission` - an application assembled from the form's declared
   roles, its confirmation and its delivery as the applicant sees it;
+- :mod:`~bot.conversation.notify_requests` - requests to be told when applications open;
 - :mod:`~bot.conversation.texts` - the copy people read.
 """
