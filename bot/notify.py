@@ -1,4 +1,7 @@
-"""Telling teachers when applications open: requests, the daily check, and delivery.
+"""Telling teachers when applications open: the daily check, and delivery.
+
+(The requests themselves, ``/notify`` and a form's "yes", are taken by
+:mod:`bot.conversation.notify_requests`.)
 
 A teacher who cannot apply yet (no window is open) sends ``/notify`` and is told once,
 on the day the next application window opens, in the channel they used: a Telegram
