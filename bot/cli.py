@@ -29,7 +29,6 @@ import os
 import sys
 from collections.abc import Callable
 
-from bot.answers import answer_question
 from bot.exceptions import BotError, KnowledgeError
 from bot.knowledge.base import Knowledge
 from bot.knowledge.hub_directory import hub_warnings
@@ -62,54 +61,9 @@ def _knowledge(settings: Settings) -> Knowledge:
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    knowledge = _knowledge(settings)
-    questions = (
-        [args.question]
-        if args.question is not None
-        else (line.rstrip("\r\n") for line in sys.stdin)
-    )
-    about_assistant = _about_assistant(knowledge, settings)
-    answered: list[tuple[str, int]] = []
-    for question in questions:
-        answer = answer_question(
-            knowledge, question, settings.today(), about_assistant=about_assistant
-        )
-        if args.json:
-            print(json.dumps(answer.as_json(), ensure_ascii=False), flush=True)
-        else:
-            print(answer.text + ("\n" if args.question is None else ""), flush=True)
-        if answer.unanswered:
-            answered.append((question, answer.score))
-    if answered:
-        asyncio.run(_record_unanswered(settings, answered))
-    return 0
+    from bot.knowledge_commands import ask_command
 
-
-def _about_assistant(knowledge: Knowledge, settings: Settings) -> Callable[[], str]:
-    """The assistant's own privacy notice, for questions about the assistant itself."""
-
-    def notice() -> str:
-        from bot.assistant import Assistant
-        from bot.store.memory import MemoryStore
-
-        return Assistant(knowledge, MemoryStore(), today=settings.today).privacy_notice()
-
-    return notice
-
-
-async def _record_unanswered(settings: Settings, questions: list[tuple[str, int]]) -> None:
-    from bot.retention import open_store
-
-    try:
-        store = await open_store(settings)
-    except BotError as exc:
-        logger.warning("could not record unanswered questions: %s", exc)
-        return
-    try:
-        for question, score in questions:
-            await store.record_unanswered(question, score)
-    finally:
-        await store.close()
+    return ask_command(args, _knowledge(settings), settings)
 
 
 def cmd_hub(args: argparse.Namespace, settings: Settings) -> int:

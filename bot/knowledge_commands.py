@@ -1,24 +1,83 @@
-"""``python -m bot hubs`` and ``python -m bot eval``: reports for whoever curates the
-knowledge base.
+"""``python -m bot ask``, ``hubs`` and ``eval``: the knowledge base from the command line.
 
-Split from :mod:`bot.cli` (which wires the commands) because these two are reports, not
-wiring: the hub directory as an operator reviews it, and a development set run against
-the answers or the hub finder, each case judged on its own.
+Split from :mod:`bot.cli` (which wires the commands) because these are the commands'
+own work, not wiring: answers for another tool (``ask --json``), the hub directory as an
+operator reviews it, and a development set run against the answers or the hub finder,
+each case judged on its own.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import datetime as dt
 import json
+import logging
 import re
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from bot.answers import answer_question
+from bot.exceptions import BotError
 from bot.knowledge.base import Knowledge
+from bot.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+def ask_command(args: argparse.Namespace, knowledge: Knowledge, settings: Settings) -> int:
+    """``ask``: one answer, or one a line from stdin; unanswered questions are recorded."""
+    questions = (
+        [args.question]
+        if args.question is not None
+        else (line.rstrip("\r\n") for line in sys.stdin)
+    )
+    about_assistant = _about_assistant(knowledge, settings)
+    answered: list[tuple[str, int]] = []
+    for question in questions:
+        answer = answer_question(
+            knowledge, question, settings.today(), about_assistant=about_assistant
+        )
+        if args.json:
+            print(json.dumps(answer.as_json(), ensure_ascii=False), flush=True)
+        else:
+            print(answer.text + ("\n" if args.question is None else ""), flush=True)
+        if answer.unanswered:
+            answered.append((question, answer.score))
+    if answered:
+        asyncio.run(_record_unanswered(settings, answered))
+    return 0
+
+
+def _about_assistant(knowledge: Knowledge, settings: Settings) -> Callable[[], str]:
+    """The assistant's own privacy notice, for questions about the assistant itself."""
+
+    def notice() -> str:
+        from bot.assistant import Assistant
+        from bot.store.memory import MemoryStore
+
+        return Assistant(knowledge, MemoryStore(), today=settings.today).privacy_notice()
+
+    return notice
+
+
+async def _record_unanswered(settings: Settings, questions: list[tuple[str, int]]) -> None:
+    from bot.retention import open_store
+
+    try:
+        store = await open_store(settings)
+    except BotError as exc:
+        logger.warning("could not record unanswered questions: %s", exc)
+        return
+    try:
+        for question, score in questions:
+            await store.record_unanswered(question, score)
+    finally:
+        await store.close()
 
 
 def hubs_command(args: argparse.Namespace, knowledge: Knowledge) -> int:
