@@ -202,6 +202,7 @@ def test_one_address_for_head_and_hod_is_asked_about(bot_env: dict[str, str]) ->
     assert _asked(asked) == "head_is_hod"
     refused = conversation[at + 1]
     assert "needs their own email address" in _text(refused) and _asked(refused) == "hod_email"
+    assert "Question 9 — School details (about 16 more after this)" in _text(refused)
     assert _asked(conversation[at + 2]) == "maths_hub"
     assert "Head teacher is also head of department" not in _text(conversation[-2])
     (eml,) = (Path(bot_env["BOT_DATA_DIR"]) / "mail").glob("*.eml")

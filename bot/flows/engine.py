@@ -620,6 +620,9 @@ class FlowEngine:
         check = next((c for c in flow.checks if c.unless and step.field in c.unless.fields()), None)
         if check is not None:
             state.step = max(check.different, key=flow.index)
+            # The answer that broke the rule is asked again from empty, so the question
+            # that depended on it leaves the path and the count does not go up.
+            state.answers.pop(state.step, None)
         outcome.replies.append(self.question(flow, state, note=error))
         return outcome
 
