@@ -172,9 +172,15 @@ class SqliteApplications(SqliteOutbox):
             "SELECT COALESCE(MAX(sequence), 0) FROM applications WHERE form = ? AND year = ?",
             (submission.form, now.year),
         )
-        floor = self._floor_of(submission.reference_prefix, now.year)
-        sequence = max(int(next(iter(rows))[0]), floor) + 1
-        application = SubmittedApplication(
+        _, application = self._numbered(user_id, submission, now, int(next(iter(rows))[0]))
+        return application, await asyncio.to_thread(submission.compose, application)
+
+    def _numbered(
+        self, user_id: str, submission: Submission, now: dt.datetime, highest: int
+    ) -> tuple[int, SubmittedApplication]:
+        """The next sequence of its form and year after ``highest``, and the application."""
+        sequence = max(highest, self._floor_of(submission.reference_prefix, now.year)) + 1
+        return sequence, SubmittedApplication(
             reference=make_reference(submission.reference_prefix, now.year, sequence),
             user_id=user_id,
             hub_id=submission.hub_id,
@@ -182,7 +188,6 @@ class SqliteApplications(SqliteOutbox):
             answers=dict(submission.answers),
             form=submission.form,
         )
-        return application, await asyncio.to_thread(submission.compose, application)
 
     async def _insert_application(
         self,
@@ -208,15 +213,7 @@ class SqliteApplications(SqliteOutbox):
             "SELECT COALESCE(MAX(sequence), 0) FROM applications WHERE form = ? AND year = ?",
             (submission.form, now.year),
         )
-        sequence = max(int(row[0]), self._floor_of(submission.reference_prefix, now.year)) + 1
-        application = SubmittedApplication(
-            reference=make_reference(submission.reference_prefix, now.year, sequence),
-            user_id=user_id,
-            hub_id=submission.hub_id,
-            submitted_at=now,
-            answers=dict(submission.answers),
-            form=submission.form,
-        )
+        sequence, application = self._numbered(user_id, submission, now, int(row[0]))
         await self._db.execute(
             "INSERT INTO applications (reference, form, year, sequence, user_id, hub_id,"
             " submitted_at, answers) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
