@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from bot.knowledge.base import Knowledge
 from bot.knowledge.faq import FaqEntry
 from bot.knowledge.match_words import MAX_QUERY_CHARS
-from bot.knowledge.self_entry import SELF_ENTRY
+from bot.knowledge.self_entry import SELF_ANSWERED, SELF_ENTRY
 from bot.knowledge.text import fold
 from bot.replies import Option
 
@@ -127,6 +127,8 @@ def entry_text(
 ) -> str:
     if entry.id == SELF_ENTRY.id:
         return about_assistant() if about_assistant is not None else SELF_FALLBACK
+    if entry.id in SELF_ANSWERED:
+        return entry.answer
     return f"{knowledge.faq.answer_text(entry, today)}\n\n{knowledge.cite(entry.source)}"
 
 

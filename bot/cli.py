@@ -125,7 +125,7 @@ def _warnings(knowledge: Knowledge, settings: Settings) -> list[str]:
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from bot.knowledge_commands import eval_command
 
-    return eval_command(args, _knowledge(settings), settings.today())
+    return eval_command(args, _knowledge(settings), settings)
 
 
 # -- chat / unanswered -------------------------------------------------------------------

@@ -140,13 +140,16 @@ def _load_eval(path: Path) -> list[dict[str, Any]]:
     return [case for case in data if isinstance(case, dict)]
 
 
-def eval_command(args: argparse.Namespace, knowledge: Knowledge, today: dt.date) -> int:
+def eval_command(args: argparse.Namespace, knowledge: Knowledge, settings: Settings) -> int:
+    """``eval``: each case judged on the answer a user would read (the same as ``ask``)."""
     cases = _load_eval(Path(args.file))
+    today = settings.today()
+    about_assistant = _about_assistant(knowledge, settings)
     failures: list[str] = []
     for case in cases:
         if args.kind == "questions":
             label = str(case.get("q", ""))
-            ok, why = _judge_question(knowledge, case, label, today)
+            ok, why = _judge_question(knowledge, case, label, today, about_assistant)
         else:
             label = str(case.get("place", ""))
             ok, why = _judge_place(knowledge, case, label)
@@ -161,11 +164,15 @@ def eval_command(args: argparse.Namespace, knowledge: Knowledge, today: dt.date)
 
 
 def _judge_question(
-    knowledge: Knowledge, case: dict[str, Any], question: str, today: dt.date
+    knowledge: Knowledge,
+    case: dict[str, Any],
+    question: str,
+    today: dt.date,
+    about_assistant: Callable[[], str],
 ) -> tuple[bool, str]:
     """Whether the answer holds every expected pattern (or declines, for a fallback case),
     and what it chose."""
-    answer = answer_question(knowledge, question, today)
+    answer = answer_question(knowledge, question, today, about_assistant=about_assistant)
     chosen = (
         f"{answer.tier}: {', '.join(e.id for e in answer.entries) or None} (score {answer.score})"
     )

@@ -114,6 +114,22 @@ def test_questions_about_the_assistant_use_its_own_notice(knowledge: Knowledge) 
     assert hub.entry is not None and hub.entry.id != "assistant-privacy"
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "can i save the form and come back later?",
+        "do I have to do the whole application in one go",
+        "how do i get back to my half-finished application",
+    ],
+)
+def test_saving_a_form_for_later_is_answered_from_the_assistants_own_entry(
+    knowledge: Knowledge, question: str
+) -> None:
+    answer = answer_question(knowledge, question, TODAY)
+    assert answer.entry is not None and answer.entry.id == "assistant-save-and-resume"
+    assert "/resume" in answer.text and answer.answered
+
+
 def test_unknown_words_lower_the_score_so_near_misses_are_declined(small: Knowledge) -> None:
     tier, _, _ = ask(small, "is the primary mastery specialist programme free for FE colleges")
     assert tier == "decline"

@@ -83,6 +83,18 @@ def test_eval_prints_the_pass_rate(bot_env: dict[str, str], kind: str) -> None:
     assert int(passed) >= int(total) - (1 if kind == "questions" else 0)
 
 
+def test_eval_judges_the_answer_a_user_reads(bot_env: dict[str, str], tmp_path: Path) -> None:
+    # A question about the assistant is answered with its privacy notice in chat and in
+    # `ask`, so `eval` must judge that same text, not a placeholder.
+    cases = tmp_path / "cases.yaml"
+    cases.write_text(
+        "- q: 'what do you keep about me'\n  expect: ['email address', '/forget']\n",
+        encoding="utf-8",
+    )
+    proc = run_bot(bot_env, "eval", "questions", str(cases))
+    assert proc.stdout.splitlines()[-1].startswith("questions: 1/1"), proc.stdout
+
+
 def test_check_passes_on_the_shipped_knowledge(bot_env: dict[str, str]) -> None:
     proc = run_bot(bot_env, "check")
     assert proc.returncode == 0, proc.stdout

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from bot.knowledge.faq import FaqBase, FaqEntry
 from bot.knowledge.match_index import MatchIndex
 from bot.knowledge.match_words import Mentions, Normaliser
-from bot.knowledge.self_entry import SELF_ENTRY, SELF_SYNONYMS
+from bot.knowledge.self_entry import SELF_ENTRIES, SELF_SYNONYMS
 from bot.knowledge.text import fold, segments
 
 # Calibrated on both development sets (see README, Performance): at or above CONFIDENT the
@@ -114,8 +114,8 @@ class FaqMatcher:
         extra_synonyms: dict[str, tuple[str, ...]] | None = None,
     ) -> None:
         self.faq = faq
-        # The assistant's own entry first: on a tie ("who sees my data?") it wins.
-        self.entries: tuple[FaqEntry, ...] = (SELF_ENTRY, *faq.entries, *extra_entries)
+        # The assistant's own entries first: on a tie ("who sees my data?") they win.
+        self.entries: tuple[FaqEntry, ...] = (*SELF_ENTRIES, *faq.entries, *extra_entries)
         synonyms = {**SELF_SYNONYMS, **faq.synonyms, **(extra_synonyms or {})}
         self.normaliser = Normaliser(synonyms, neutral_words)
         self.words = MatchIndex(self.entries, self.normaliser)

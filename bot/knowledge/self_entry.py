@@ -1,8 +1,10 @@
-"""The assistant's own FAQ entry: questions about this chat and what it keeps.
+"""The assistant's own FAQ entries: questions about this chat, what it keeps, and its forms.
 
 Questions such as "who sees my data?" are about the assistant, not about a Maths Hub's
-privacy statement: the matcher scores this entry beside the knowledge base's (first, so
-it wins a tie) and the assistant answers it with its own privacy notice.
+privacy statement: the matcher scores these entries beside the knowledge base's (first, so
+they win a tie). The privacy entry is answered with the assistant's own privacy notice;
+the others carry their answer here, because they describe this assistant's behaviour,
+which no programme document does (so they cite no source).
 """
 
 from __future__ import annotations
@@ -38,6 +40,37 @@ SELF_ENTRY = FaqEntry(
     window=None,
     line=0,
 )
+# "Can I stop half way and finish the form later?": how drafts behave, in every channel.
+RESUME_ENTRY = FaqEntry(
+    id="assistant-save-and-resume",
+    programme="both",
+    year=None,
+    questions=(
+        "Can I save the form and come back later?",
+        "Can I stop half way through the application and finish it another time?",
+        "Do I have to fill the form in all in one go?",
+        "Does the application have to be done in one sitting?",
+        "Will I lose my answers if I leave the chat?",
+        "How do I carry on with an application I started?",
+        "Can I pause the application form?",
+        "Is my form saved if I leave it?",
+        "I started filling in the form yesterday, how do I get back to it?",
+    ),
+    keywords=("save form", "resume form", "continue application", "finish later"),
+    answer=(
+        "Your answers are saved as you give them, so you can stop at any point and "
+        "come back later, even on another day: send /resume to carry on from the question "
+        "you reached (/cancel stops the form and keeps your answers). Before anything is "
+        "sent you see all your answers and can change any of them. /forget deletes your "
+        "draft, and /privacy says how long an unfinished draft is kept."
+    ),
+    source=(),
+    window=None,
+    line=0,
+)
+# Entries answered with the text they carry (the privacy entry's text is the notice).
+SELF_ANSWERED = {RESUME_ENTRY.id: RESUME_ENTRY}
+SELF_ENTRIES = (SELF_ENTRY, RESUME_ENTRY)
 SELF_SYNONYMS: dict[str, tuple[str, ...]] = {
     "chatbot": (
         "this assistant",
