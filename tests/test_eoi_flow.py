@@ -349,3 +349,16 @@ async def test_start_mid_form_pauses_it_and_the_menu_continues_it(assistant: Ass
     assert "Type your question" in chat.text
     await chat.send("Continue my application")
     assert chat.field == "school_urn"
+
+
+async def test_asking_how_to_get_back_to_a_saved_form_takes_you_there(
+    assistant: Assistant,
+) -> None:
+    chat = Chat(assistant)
+    await chat.send("can I save the form and come back later?")
+    assert "/resume" in chat.text and chat.field is None  # no draft: the answer
+    await chat.fill_until("school_urn")
+    await chat.send("/cancel")
+    assert chat.field is None
+    await chat.send("how do i get back to my half-finished application?")
+    assert "saved" in chat.text and chat.field == "school_urn"

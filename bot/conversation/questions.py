@@ -18,7 +18,9 @@ from bot.conversation.hubs import Hubs
 from bot.conversation.turn import Incoming, Turn
 from bot.flows.engine import match_option
 from bot.knowledge.base import Knowledge
+from bot.knowledge.faq import FaqEntry
 from bot.knowledge.hub_text import PLACE_CHOICE
+from bot.knowledge.self_entry import RESUME_ENTRY
 from bot.knowledge.text import fold
 from bot.replies import Option
 from bot.session import Session
@@ -88,6 +90,9 @@ class Questions:
         if answer.tier == "smalltalk":
             turn.say(answer.text)
             return
+        drafts = self.forms.drafts(session)
+        if self._back_to_draft(answer.entry, drafts, session, incoming, turn):
+            return
         if answer.answered:
             # A likely answer offers the alternatives as choices; a reply "2" picks one.
             session.offered = [(o.label, o.value) for o in answer.options]
@@ -98,7 +103,6 @@ class Questions:
         if search.status not in ("unknown", "empty"):
             self.hubs.say(session, search, turn)
             return
-        drafts = self.forms.drafts(session)
         if len(drafts) == 1 and incoming.private and not text.endswith("?"):
             turn.say(texts.CARRY_ON.format(form=self.knowledge.flows[drafts[0]].name))
             self.forms.resume(session, turn, drafts[0])
@@ -111,6 +115,21 @@ class Questions:
         )
         session.offered = [(o.label, o.value) for o in answer.options]
         turn.say(answer.chat_text, answer.options)
+
+    def _back_to_draft(
+        self,
+        entry: FaqEntry | None,
+        drafts: list[str],
+        session: Session,
+        incoming: Incoming,
+        turn: Turn,
+    ) -> bool:
+        """"How do I get back to my application?" with a draft saved: take them there."""
+        if entry is None or entry.id != RESUME_ENTRY.id or not drafts or not incoming.private:
+            return False
+        turn.say(texts.DRAFT_KEPT)
+        self.forms.resume(session, turn, drafts[0] if len(drafts) == 1 else None)
+        return True
 
     def choose(self, session: Session, incoming: Incoming, value: str, turn: Turn) -> None:
         """A button (or its label or number) from the choices last offered."""

@@ -103,6 +103,7 @@ NO_DRAFT = "You have no application in progress. /apply starts {what}."
 WHICH_DRAFT = "You have more than one form in progress. Which shall we continue?"
 CONTINUE_FORM = "Continue: {form}"
 CARRY_ON = "Let's carry on with your {form}."
+DRAFT_KEPT = "Your answers so far are saved, so you can stop at any point and come back later."
 DRAFTS_SAVED = "({drafts} {verb} saved: /resume to continue.)"
 DRAFT_PROGRESS = (
     "Draft in progress{which}: {done} of {total} questions answered. {again} to continue."
