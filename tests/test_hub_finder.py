@@ -302,3 +302,14 @@ def test_a_place_listed_by_two_hubs_is_refused(tmp_path: Path) -> None:
 def test_the_shipped_directory_loads_clean() -> None:
     directory = load_hubs(HUBS_YAML)
     assert len(directory.hubs) == 40 and all(h.has_placeholder_email for h in directory.hubs)
+
+
+@pytest.mark.parametrize("query", ["Jurassic", "jurassic maths hub", "North West Two"])
+def test_a_hub_found_by_its_own_name_is_not_called_the_hub_for_itself(query: str) -> None:
+    text = describe_search(finder().find(query))
+    assert text.startswith("Here is what I know of that Maths Hub:"), text
+    assert "The Maths Hub for" not in text
+
+
+def test_a_place_is_still_named_as_the_area_the_hub_serves() -> None:
+    assert describe_search(finder().find("Leeds")).startswith("The Maths Hub for Leeds is:")

@@ -12,6 +12,7 @@ from typing import Any
 from bot.knowledge.hub_directory import Hub
 from bot.knowledge.hubs import HubSearch
 from bot.knowledge.place_names import COUNTRIES, country_name
+from bot.knowledge.text import fold
 from bot.replies import Option
 
 ANY_HUB = (
@@ -80,6 +81,12 @@ def describe_outside(place: str, country: str) -> str:
     )
 
 
+def _hub_names(hub: Hub) -> set[str]:
+    """The hub's name and former names, folded, with and without "Maths Hub"."""
+    names = {fold(n) for n in (hub.name, *hub.former_names)}
+    return names | {n.removesuffix(" maths hub") for n in names}
+
+
 def describe_choices(search: HubSearch) -> str:
     """A shared name's places, each with its county and hub."""
     lines = [f"There is more than one {search.recognised}. Which one is the school in?"]
@@ -116,6 +123,9 @@ def describe_search(search: HubSearch) -> str:
             f'I don\'t know a place called "{shown}". Did you mean {search.recognised}? '
             "If so, its Maths Hub is:",
         ]
+    elif search.recognised and fold(search.recognised) in _hub_names(first):
+        # "is Jurassic still a hub": the place found is the hub itself.
+        lines = ["Here is what I know of that Maths Hub:"]
     else:
         lines = [f"The Maths Hub for {search.recognised or shown} is:"]
     lines += ["", describe_hub(first)]
