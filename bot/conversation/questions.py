@@ -29,6 +29,15 @@ from bot.store.ports import UnansweredPort
 MAX_QUESTION_CHARS = 1000
 # A message with one of these words and a place is a hub search ("our postcode is LS6 3QS").
 _HUB_WORDS = {"hub", "hubs", "postcode", "postcodes"}
+# "Our school is in Leeds": a statement that says only where someone is is told its Maths
+# Hub. Any other word ("we're in Cumbria, no travel money I guess") makes it a question for
+# the knowledge base.
+_WHERE_WORDS = frozenset(
+    {"i", "im", "we", "were", "re", "are", "am", "is", "our", "my", "school", "schools",
+     "academy", "trust", "mat", "college", "a", "an", "the", "in", "at", "near", "from",
+     "based", "teach", "work", "live", "located", "hello", "hi", "hey", "secondary",
+     "around", "just", "outside", "of", "area", "town", "city", "county", "here", "s"}
+)  # fmt: skip
 
 Welcome = Callable[[Session, Turn, bool], None]
 
@@ -74,12 +83,8 @@ class Questions:
         if fold(text) in texts.GREETINGS:
             self.welcome(session, turn, incoming.private)
             return
-        if _HUB_WORDS & set(fold(text).split()):
-            # "Which hub covers Sheffield?": a place named with a hub question is a search.
-            search = self.knowledge.finder.find(text)
-            if search.status not in ("unknown", "empty"):
-                self.hubs.say(session, search, turn)
-                return
+        if self._place_search(session, text, turn):
+            return
         answer = answer_question(
             self.knowledge,
             text,
@@ -115,6 +120,26 @@ class Questions:
         )
         session.offered = [(o.label, o.value) for o in answer.options]
         turn.say(answer.chat_text, answer.options)
+
+    def _place_search(self, session: Session, text: str, turn: Turn) -> bool:
+        """A hub search for "which hub covers Sheffield?" or "our school is in Leeds"."""
+        words = set(fold(text).split())
+        if _HUB_WORDS & words:
+            search = self.knowledge.finder.find(text)
+            if search.status not in ("unknown", "empty"):
+                self.hubs.say(session, search, turn)
+                return True
+        if text.rstrip().endswith("?"):
+            return False
+        search = self.knowledge.finder.find(text)
+        # A place outside England is answered from the knowledge base (England only).
+        if search.status not in ("found", "ambiguous"):
+            return False
+        place = set(fold(search.recognised or "").split())
+        if words - place - _WHERE_WORDS:
+            return False
+        self.hubs.say(session, search, turn)
+        return True
 
     def _back_to_draft(
         self,
