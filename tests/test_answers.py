@@ -130,6 +130,24 @@ def test_saving_a_form_for_later_is_answered_from_the_assistants_own_entry(
     assert "/resume" in answer.text and answer.answered
 
 
+@pytest.mark.parametrize(
+    ("question", "both"),
+    [
+        ("is it 7.5 days for the work group too?", ("7.5 days", "10 (combined) days")),
+        ("is the work group also two years", ("two years", "long-term")),
+    ],
+)
+def test_one_programmes_fact_asked_of_the_other_sets_the_two_side_by_side(
+    knowledge: Knowledge, question: str, both: tuple[str, str]
+) -> None:
+    # Never the Specialist fact alone for a Work Group question, nor an unrelated
+    # "two years' experience" answer: both programmes' facts, each named.
+    answer = answer_question(knowledge, question, TODAY)
+    assert answer.answered
+    for fact in both:
+        assert fact in answer.text, (fact, answer.text)
+
+
 def test_unknown_words_lower_the_score_so_near_misses_are_declined(small: Knowledge) -> None:
     tier, _, _ = ask(small, "is the primary mastery specialist programme free for FE colleges")
     assert tier == "decline"
