@@ -134,14 +134,15 @@ def test_saving_a_form_for_later_is_answered_from_the_assistants_own_entry(
     ("question", "both"),
     [
         ("is it 7.5 days for the work group too?", ("7.5 days", "10 (combined) days")),
-        ("is the work group also two years", ("two years", "long-term")),
+        # The Work Group's own length, not "two years' experience" (a recently qualified
+        # Advocate), which shares the words.
+        ("is the work group also two years", ("long-term",)),
     ],
 )
-def test_one_programmes_fact_asked_of_the_other_sets_the_two_side_by_side(
-    knowledge: Knowledge, question: str, both: tuple[str, str]
+def test_one_programmes_fact_asked_of_the_other_is_answered_for_the_one_named(
+    knowledge: Knowledge, question: str, both: tuple[str, ...]
 ) -> None:
-    # Never the Specialist fact alone for a Work Group question, nor an unrelated
-    # "two years' experience" answer: both programmes' facts, each named.
+    # Never the Specialist fact alone for a Work Group question: the Work Groups' own fact.
     answer = answer_question(knowledge, question, TODAY)
     assert answer.answered
     for fact in both:
@@ -234,3 +235,12 @@ def test_a_question_put_as_a_statement_in_a_long_message_is_answered(
         "committing to if we sign up to a work group - release days etc. Thanks",
     )
     assert tier != "decline" and entries[:1] == ["workgroups-expectations"], text
+
+
+@pytest.mark.parametrize("question", ["what's the hub's email", "whats the email for the hub"])
+def test_a_hubs_email_is_not_in_the_documents_so_the_way_on_is_the_hub_finder(
+    knowledge: Knowledge, question: str
+) -> None:
+    # Not the EoI's "copy them into the email" answer, which shares the word.
+    answer = answer_question(knowledge, question, TODAY)
+    assert answer.tier == "decline" and "send /hub" in answer.text
