@@ -244,3 +244,10 @@ def test_a_hubs_email_is_not_in_the_documents_so_the_way_on_is_the_hub_finder(
     # Not the EoI's "copy them into the email" answer, which shares the word.
     answer = answer_question(knowledge, question, TODAY)
     assert answer.tier == "decline" and "send /hub" in answer.text
+
+
+def test_a_hub_saying_no_is_read_as_not_being_selected(knowledge: Knowledge) -> None:
+    # "no" is a stop word: without the phrase, "what happens ... hub ... says" found the
+    # number of hubs.
+    answer = answer_question(knowledge, "what happens if the hub says no", TODAY)
+    assert "workgroups-after-applying" in [e.id for e in answer.entries]
