@@ -251,3 +251,11 @@ def test_a_hub_saying_no_is_read_as_not_being_selected(knowledge: Knowledge) -> 
     # number of hubs.
     answer = answer_question(knowledge, "what happens if the hub says no", TODAY)
     assert "workgroups-after-applying" in [e.id for e in answer.entries]
+
+
+@pytest.mark.parametrize(
+    "question", ["does the specialist get paid extra", "will I get paid extra as an advocate"]
+)
+def test_personal_pay_is_not_in_the_documents(knowledge: Knowledge, question: str) -> None:
+    # Not the release-time funding, which pays the school, not the teacher.
+    assert answer_question(knowledge, question, TODAY).tier == "decline"
