@@ -259,3 +259,18 @@ def test_a_hub_saying_no_is_read_as_not_being_selected(knowledge: Knowledge) -> 
 def test_personal_pay_is_not_in_the_documents(knowledge: Knowledge, question: str) -> None:
     # Not the release-time funding, which pays the school, not the teacher.
     assert answer_question(knowledge, question, TODAY).tier == "decline"
+
+
+@pytest.mark.parametrize("question", ["what is a maths hub", "what does a hub do"])
+def test_what_a_maths_hub_is_is_answered_from_its_own_entry(
+    knowledge: Knowledge, question: str
+) -> None:
+    # "hub" is the only word left, shared by a dozen entries: the candidates kept for
+    # scoring must include the one whose phrasing is just that word.
+    answer = answer_question(knowledge, question, TODAY)
+    assert answer.entry is not None and answer.entry.id == "hub-what-is"
+
+
+def test_a_misspelt_cohort_still_names_it(knowledge: Knowledge) -> None:
+    answer = answer_question(knowledge, "deadlne for cohrot 11??", TODAY)
+    assert answer.tier == "confident" and "23 April 2026" in answer.text

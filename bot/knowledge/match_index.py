@@ -97,6 +97,10 @@ class MatchIndex:
         self.entry_phrasings: list[list[int]] = [[] for _ in entries]
         for position, phrasing in enumerate(self.phrasings):
             self.entry_phrasings[phrasing.entry_index].append(position)
+        self.shortest_phrasing = [
+            min((self.phrasings[p].weight for p in positions), default=math.inf)
+            for positions in self.entry_phrasings
+        ]
         self.entries_with = self._entries_with()
         self.programme_cues = self._programme_cues()
         self.without_date, self.without_count = self._lacking_facts()
@@ -233,8 +237,14 @@ class MatchIndex:
         # Candidate pruning: only the entries sharing the most weight with the question
         # are scored phrasing by phrasing, so the time per question stays flat as the
         # knowledge base grows (a common word such as "specialist" is in a third of it).
+        # On a tie (a one-word question such as "what is a maths hub?" shares "hub" with a
+        # dozen entries), the entry with the shortest phrasing explains it best.
         kept = (
-            heapq.nlargest(MAX_CANDIDATES, shared_by_entry, key=shared_by_entry.__getitem__)
+            heapq.nlargest(
+                MAX_CANDIDATES,
+                shared_by_entry,
+                key=lambda i: (shared_by_entry[i], -self.shortest_phrasing[i]),
+            )
             if len(shared_by_entry) > MAX_CANDIDATES
             else list(shared_by_entry)
         )

@@ -15,7 +15,8 @@ from bot.knowledge.text import TEXT_SPEAK, fold, stem
 
 MAX_QUERY_CHARS = 500
 YEAR = re.compile(r"\b(?:20)?(1[4-9]|2[0-9])\s*[/-]\s*(?:20)?(1[5-9]|2[0-9])\b")
-COHORT = re.compile(r"\bcohort\s*(\d{1,2})\b")
+# Also the common misspellings ("deadlne for cohrot 11").
+COHORT = re.compile(r"\b(?:cohort|cohrot|cohot|cohart|cohrt|chort|cohorot)\s*(\d{1,2})\b")
 
 STOPWORDS = frozenset(
     [
