@@ -274,3 +274,31 @@ def test_what_a_maths_hub_is_is_answered_from_its_own_entry(
 def test_a_misspelt_cohort_still_names_it(knowledge: Knowledge) -> None:
     answer = answer_question(knowledge, "deadlne for cohrot 11??", TODAY)
     assert answer.tier == "confident" and "23 April 2026" in answer.text
+
+
+def test_a_long_message_with_one_clear_candidate_is_answered_as_likely(
+    knowledge: Knowledge,
+) -> None:
+    # Its context scores it below LIKELY, but no other entry comes close: "I think you're
+    # asking about ..." with the alternatives, never presented as the answer.
+    answer = answer_question(
+        knowledge,
+        "Hi all, bit of context first: I'm a second in department at a three tier middle "
+        "school in Bedfordshire, years 5 to 8, we've been pushing mastery with y7 and y8 and "
+        "I've had QTS for nine years now, but the leaflet keeps on saying secondary. does a "
+        "middle school count or is it only proper secondaries?",
+        TODAY,
+    )
+    assert answer.tier == "likely" and answer.entry is not None
+    assert answer.entry.id == "specialist-middle-schools" and answer.score < 50
+
+
+def test_a_question_behind_a_lead_in_is_scored_on_its_own(knowledge: Knowledge) -> None:
+    answer = answer_question(
+        knowledge,
+        "my head has asked me to find out whether the specialist programme is something "
+        "we'd have to fund cover for ourselves",
+        TODAY,
+    )
+    assert answer.answered and answer.entry is not None
+    assert answer.entry.id == "specialist-release-funding"

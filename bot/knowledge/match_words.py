@@ -223,6 +223,23 @@ STOPWORDS = frozenset(
         "going",
         "mean",
         "means",
+        "whether",
+        # Contracted and reflexive pronouns, apostrophes dropped ("we'd" -> "wed").
+        "wed",
+        "ourselves",
+        "themselves",
+        "herself",
+        "himself",
+        "itself",
+        "theyd",
+        "youd",
+        "theyve",
+        "youve",
+        "theyre",
+        "hes",
+        "shes",
+        "itd",
+        "theres",
     ]
 )
 

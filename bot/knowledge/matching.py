@@ -51,6 +51,11 @@ from bot.knowledge.text import fold, segments
 CONFIDENT = 60
 LIKELY = 50
 SUGGEST = 22
+# A long message scores lower than a short one (its context counts against each clause),
+# so an entry far ahead of every other is read as likely from a lower score: it is shown
+# as "I think you're asking about ...", with the alternatives, never as the answer.
+CLEAR_LEADER = 40
+CLEAR_GAP = 15
 # A second question in the same message is answered from a lower score: it is judged
 # partly against the first question, which it does not explain.
 SECOND_QUESTION = 50
@@ -143,6 +148,12 @@ class FaqMatcher:
         """
         units = [_Unit(self.query_tokens(question), True, position=-1, text=question)]
         parts = segments(question)[:MAX_SEGMENTS]
+        if len(parts) == 1 and parts[0][0] != question.strip(" ,.?!:+"):
+            # One clause, its lead-in dropped ("my head has asked me to find out whether
+            # ..."): the question alone is scored too, with the lead-in as its context.
+            lone = self.query_tokens(parts[0][0])
+            left = self.words.weight(units[0].tokens) - self.words.weight(lone)
+            units.append(_Unit(lone, True, max(left, 0.0), 0, parts[0][0]))
         if len(parts) > 1:
             tokens = [self.query_tokens(text) for text, _ in parts]
             total = self.words.weight(t for toks in tokens for t in toks)
@@ -226,7 +237,8 @@ class FaqMatcher:
         top_score, top_index = ranked[0]
         score = round(top_score)
         top = self.entries[top_index]
-        if score < LIKELY:
+        second = ranked[1][0] if len(ranked) > 1 else 0.0
+        if score < LIKELY and not (score >= CLEAR_LEADER and top_score - second >= CLEAR_GAP):
             suggestions = tuple(
                 self.entries[i] for s, i in ranked[:MAX_SUGGESTIONS] if s >= SUGGEST
             )
