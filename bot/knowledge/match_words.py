@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from bot.knowledge.text import TEXT_SPEAK, fold, stem
 
 MAX_QUERY_CHARS = 500
-YEAR = re.compile(r"\b(?:20)?(1[4-9]|2[0-9])\s*[/-]\s*(?:20)?(1[5-9]|2[0-9])\b")
+YEAR = re.compile(r"\b(?:20)?(1[4-9]|[23][0-9])\s*[/-]\s*(?:20)?(1[5-9]|[23][0-9])\b")
 # Also the common misspellings ("deadlne for cohrot 11").
 COHORT = re.compile(r"\b(?:cohort|cohrot|cohot|cohart|cohrt|chort|cohorot)\s*(\d{1,2})\b")
 

@@ -107,7 +107,6 @@ class _Unit:
     scores: dict[int, float] = field(default_factory=dict)
 
 
-
 class FaqMatcher:
     """Scores questions against every phrasing of every FAQ entry."""
 
@@ -186,13 +185,29 @@ class FaqMatcher:
                     best[index] = score
         # A cohort or year the knowledge base says nothing about ("when does cohort 12
         # open?") makes every answer a near miss: at most "likely", usually a decline.
-        unknown = (named.cohorts - self.words.known_cohorts) or (named.years - self.words.known_years)
+        unknown = self._unknown_period(named)
         for index in best:
             best[index] *= self._programme_factor(index, named)
             if unknown:
                 best[index] *= UNKNOWN_PERIOD_FACTOR
         # Best first; on a tie the earlier (more general) entry wins.
         return sorted(((s, i) for i, s in best.items()), key=lambda p: (-p[0], p[1]))
+
+    def _unknown_period(self, named: Mentions) -> bool:
+        return bool(
+            (named.cohorts - self.words.known_cohorts) or (named.years - self.words.known_years)
+        )
+
+    def _clear_leader(
+        self, ranked: list[tuple[float, int]], units: list[_Unit], named: Mentions
+    ) -> bool:
+        """One entry far ahead of every other, in a message with no near-miss sign."""
+        top = ranked[0][0]
+        second = ranked[1][0] if len(ranked) > 1 else 0.0
+        near_miss = bool(set(units[0].tokens) & self.words.off_domain) or self._unknown_period(
+            named
+        )
+        return not near_miss and top >= CLEAR_LEADER and top - second >= CLEAR_GAP
 
     def _check_intent(self, unit: _Unit) -> None:
         """Lower entries whose answer lacks the kind of fact the unit asks for."""
@@ -237,8 +252,7 @@ class FaqMatcher:
         top_score, top_index = ranked[0]
         score = round(top_score)
         top = self.entries[top_index]
-        second = ranked[1][0] if len(ranked) > 1 else 0.0
-        if score < LIKELY and not (score >= CLEAR_LEADER and top_score - second >= CLEAR_GAP):
+        if score < LIKELY and not self._clear_leader(ranked, units, named):
             suggestions = tuple(
                 self.entries[i] for s, i in ranked[:MAX_SUGGESTIONS] if s >= SUGGEST
             )
