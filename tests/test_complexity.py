@@ -14,9 +14,6 @@ from tests.conftest import ROOT
 
 # Being rewritten by the flow-format and store issues; each is D or worse today.
 KNOWN = {
-    "bot/flows/engine.py:FlowEngine.question",
-    "bot/flows/engine.py:FlowEngine._answer",
-    "bot/flows/engine.py:FlowEngine._review",
     "bot/flows/model.py:_Checker._step",
     "bot/flows/model.py:_Checker._submission",
     "bot/store/memory.py:MemoryStore.purge",
