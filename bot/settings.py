@@ -21,6 +21,7 @@ DEFAULT_FLOWS_DIR = PROJECT_ROOT / "flows"
 DEFAULT_DATA_DIR = Path("var")
 DEFAULT_SMTP_PORT = 587
 DEFAULT_SMTP_TIMEOUT = 60.0
+DEFAULT_SMTP_CONNECTIONS = 3
 DEFAULT_MAIL_FROM = "Maths Hub assistant <assistant@mathshub-assistant.example>"
 DEFAULT_SHUTDOWN_GRACE_SECONDS = 5.0
 DEFAULT_WEBHOOK_LISTEN = "0.0.0.0"
@@ -122,6 +123,8 @@ class SmtpSettings:
     allow_plain_auth: bool = False
     # Seconds the whole SMTP conversation for one message may take.
     timeout: float = DEFAULT_SMTP_TIMEOUT
+    # Messages in flight at once during an outbox pass, each on its own connection.
+    connections: int = DEFAULT_SMTP_CONNECTIONS
 
 
 @dataclass(frozen=True)
@@ -251,4 +254,12 @@ def _smtp(env: Mapping[str, str]) -> SmtpSettings | None:
         tls=tls,
         allow_plain_auth=_flag(env, "SMTP_ALLOW_PLAIN_AUTH"),
         timeout=_seconds(env, "SMTP_TIMEOUT", DEFAULT_SMTP_TIMEOUT),
+        connections=_connections(env),
     )
+
+
+def _connections(env: Mapping[str, str]) -> int:
+    value = _int(env, "SMTP_CONNECTIONS", DEFAULT_SMTP_CONNECTIONS)
+    if not 1 <= value <= 20:
+        raise ConfigError(f"SMTP_CONNECTIONS must be between 1 and 20, not {value}")
+    return value

@@ -1,4 +1,4 @@
-"""The outbox at scale: one batch in memory at a time, one SMTP connection a pass.
+"""The outbox at scale: one batch in memory at a time, a few kept SMTP connections a pass.
 
 A real aiosmtpd server on loopback counts connections (one EHLO each) and messages; a real
 SQLite store is traced to see what each pass reads.
@@ -15,10 +15,11 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
+from bot.exceptions import ConfigError
 from bot.mail.outbox import OutboxSender
 from bot.mail.smtp import SmtpTransport
 from bot.session import Session
-from bot.settings import SmtpSettings
+from bot.settings import Settings, SmtpSettings
 from bot.store.base import OutgoingMail, Submission, SubmittedApplication
 from bot.store.sqlite import SqliteStore
 from tests._smtp import free_port
@@ -33,6 +34,8 @@ class Counting:
     connections: int = 0
     refused_mail: int = 0
     message_ids: list[str] = field(default_factory=list)
+    in_flight: int = 0  # messages between MAIL FROM and the end of DATA
+    most_in_flight: int = 0
 
     async def handle_EHLO(
         self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
@@ -49,9 +52,12 @@ class Counting:
             self.refused_mail += 1
             return "421 4.7.0 one message per connection, come back"
         envelope.mail_from = address
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.in_flight -= 1
         session.sent = getattr(session, "sent", 0) + 1
         found = re.search(rb"Message-ID: (<[^>]+>)", envelope.original_content)
         self.message_ids.append(found.group(1).decode() if found else "?")
@@ -90,7 +96,8 @@ async def test_one_connection_serves_a_whole_pass(
     handler, port = smtp
     store = await _store_with(tmp_path, 7)
     try:
-        sender = OutboxSender(store, SmtpTransport(SmtpSettings(host="127.0.0.1", port=port)))
+        settings = SmtpSettings(host="127.0.0.1", port=port, connections=1)
+        sender = OutboxSender(store, SmtpTransport(settings))
         assert (await sender.deliver()).sent == 7
         assert handler.connections == 1
         assert len(handler.message_ids) == 7 == len(set(handler.message_ids))
@@ -110,7 +117,8 @@ async def test_a_kept_connection_the_server_drops_is_replaced_and_nothing_goes_t
     handler.one_per_connection = True
     store = await _store_with(tmp_path, 5)
     try:
-        sender = OutboxSender(store, SmtpTransport(SmtpSettings(host="127.0.0.1", port=port)))
+        settings = SmtpSettings(host="127.0.0.1", port=port, connections=1)
+        sender = OutboxSender(store, SmtpTransport(settings))
         report = await sender.deliver()
         assert (report.sent, report.failed, report.gave_up) == (5, 0, 0)
     finally:
@@ -118,6 +126,24 @@ async def test_a_kept_connection_the_server_drops_is_replaced_and_nothing_goes_t
     assert handler.refused_mail == 4 and handler.connections == 5
     assert sorted(handler.message_ids) == sorted(set(handler.message_ids))
     assert len(handler.message_ids) == 5
+
+
+async def test_a_pass_keeps_a_few_messages_in_flight_each_sent_once(
+    smtp: tuple[Counting, int], tmp_path: Path
+) -> None:
+    # Three connections, each kept for the whole pass, so the client is not idle while
+    # the server answers; every message still goes exactly once.
+    handler, port = smtp
+    store = await _store_with(tmp_path, 30)
+    try:
+        settings = SmtpSettings(host="127.0.0.1", port=port, connections=3)
+        sender = OutboxSender(store, SmtpTransport(settings), batch=10)
+        assert (await sender.deliver()).sent == 30
+    finally:
+        await store.close()
+    assert handler.connections == 3 and handler.most_in_flight == 3
+    assert len(handler.message_ids) == 30 == len(set(handler.message_ids))
+    assert (await _reopened_stats(tmp_path))["mail_sent"] == 30
 
 
 async def test_a_pass_holds_one_batch_of_messages_at_a_time(
@@ -288,3 +314,14 @@ async def test_the_email_is_composed_outside_the_lock_and_matches_its_applicatio
     for reference in [first.reference, *references]:
         assert entries[reference].message_id == f"<{reference}@test>"
         assert f"Subject: {reference}".encode() in entries[reference].data
+
+
+def test_smtp_connections_is_read_and_checked() -> None:
+    base = {"SMTP_HOST": "127.0.0.1"}
+    smtp = Settings.from_env(base).smtp
+    assert smtp is not None and smtp.connections == 3
+    smtp = Settings.from_env({**base, "SMTP_CONNECTIONS": "1"}).smtp
+    assert smtp is not None and SmtpTransport(smtp).connections == 1
+    for bad in ("0", "21", "two"):
+        with pytest.raises(ConfigError, match="SMTP_CONNECTIONS"):
+            Settings.from_env({**base, "SMTP_CONNECTIONS": bad})

@@ -75,6 +75,9 @@ class Transport(abc.ABC):
     #: False for a transport that only hands messages to the operator (``.eml`` files):
     #: what it accepted has not reached the hub, so the outbox keeps it as held.
     delivers: bool = True
+    #: How many messages an outbox pass may have in flight at once (SMTP: one connection
+    #: each); 1 for a transport that is not safe to call concurrently.
+    connections: int = 1
 
     def handed_over(self, envelope: Envelope) -> str:
         """Where a transport that does not deliver left ``envelope``, for the operator."""

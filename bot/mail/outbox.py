@@ -211,31 +211,43 @@ class OutboxSender:
         # tried at most once a pass, and 10,000 pending messages never all sit in memory.
         report = PassReport()
         after = 0
-        down: TransportError | None = None
+        down: list[TransportError] = []  # set once the server is found unreachable
         try:
             while True:
                 due = FAR_FUTURE if force else self.clock()
                 batch = await self.store.due_mail(due, self.batch, after_id=after)
                 if not batch:
                     return report
-                for entry in batch:
-                    after = entry.id
-                    if down is not None:
-                        # The server is unreachable: count the attempt without contacting it again.
-                        await self._failed(entry, down, report)
-                        continue
-                    error = await self._attempt(entry)
-                    if error is None:
-                        report.sent += 1
-                        continue
-                    await self._failed(entry, error, report)
-                    if error.unavailable:
-                        down = error
+                after = batch[-1].id
+                queue = list(reversed(batch))
+                # Up to `transport.connections` messages in flight; each entry is taken by
+                # exactly one worker, so it is still tried at most once.
+                workers = min(max(self.transport.connections, 1), len(batch))
+                await asyncio.gather(
+                    *(self._work(queue, down, report) for _ in range(workers))
+                )
         finally:
             # A transport may keep its connection between the messages of one pass (SMTP
             # does); it is let go once the pass is over.
             with contextlib.suppress(Exception):
                 await self.transport.close()
+
+    async def _work(
+        self, queue: list[OutboxEntry], down: list[TransportError], report: PassReport
+    ) -> None:
+        while queue:
+            entry = queue.pop()
+            if down:
+                # The server is unreachable: count the attempt without contacting it again.
+                await self._failed(entry, down[0], report)
+                continue
+            error = await self._attempt(entry)
+            if error is None:
+                report.sent += 1
+                continue
+            await self._failed(entry, error, report)
+            if error.unavailable and not down:
+                down.append(error)
 
     async def _attempt(self, entry: OutboxEntry) -> TransportError | None:
         label = entry.reference or entry.message_id
