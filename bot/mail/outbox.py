@@ -38,20 +38,17 @@ from collections.abc import Callable
 
 from bot.clock import SYSTEM_CLOCK
 from bot.exceptions import BotError, StoreError
-from bot.mail.base import Envelope, Transport, TransportError
+from bot.mail.attempt import hand_over
+from bot.mail.base import Transport, TransportError
+from bot.mail.held import Recompose, release_held
 from bot.mail.lock import DeliveryLock, LockBusy
 from bot.store.base import (
-    FAILED,
-    HELD,
     OutboxEntry,
-    OutgoingMail,
     Store,
     SubmittedApplication,
 )
 
 logger = logging.getLogger(__name__)
-
-Recompose = Callable[[SubmittedApplication], OutgoingMail | None]
 
 DEFAULT_BASE_DELAY = 30.0
 DEFAULT_MAX_DELAY = 3600.0
@@ -250,37 +247,7 @@ class OutboxSender:
                 down.append(error)
 
     async def _attempt(self, entry: OutboxEntry) -> TransportError | None:
-        label = entry.reference or entry.message_id
-        envelope = Envelope(
-            message_id=entry.message_id,
-            sender=entry.sender,
-            recipients=entry.recipients,
-            data=entry.data,
-            reference=entry.reference,
-            required=entry.recipients[:1],  # the hub: see OutgoingMail
-        )
-        try:
-            results = await self.transport.send(envelope)
-        except TransportError as exc:
-            return exc
-        except Exception as exc:  # a transport bug must not stop the outbox
-            logger.warning("unexpected error sending %s", label, exc_info=True)
-            return TransportError(f"{type(exc).__name__}: {exc}")
-        if not self.transport.delivers:
-            # An .eml file is for the operator to send: held, never "sent", so neither the
-            # applicant nor /status is told it reached the hub.
-            note = self.transport.handed_over(envelope)
-            await self.store.mark_sent(entry.id, self.clock(), tuple(results or ()), held=note)
-            logger.info("held %s for the operator: %s", label, note)
-            return None
-        await self.store.mark_sent(entry.id, self.clock(), tuple(results or ()))
-        logger.info(
-            "delivered %s to %d recipient(s) via %s",
-            label,
-            len(entry.recipients),
-            self.transport.description,
-        )
-        return None
+        return await hand_over(self.store, self.transport, entry, self.clock)
 
     async def _failed(self, entry: OutboxEntry, error: TransportError, report: PassReport) -> None:
         attempts = entry.attempts + 1
@@ -315,24 +282,6 @@ class OutboxSender:
         current addresses; those that can now go become pending.  Returns how many."""
         if self.recompose is None:
             return 0
-        entries = await self.store.outbox(
-            statuses=(HELD, FAILED) if include_failed else (HELD,), bodies=False
+        return await release_held(
+            self.store, self.transport, self.recompose, include_failed=include_failed
         )
-        if not entries:
-            return 0
-        applications = {a.reference: a for a in await self.store.applications()}
-        released = 0
-        for entry in entries:
-            application = applications.get(entry.reference or "")
-            if application is None:
-                continue
-            if entry.status == HELD and entry.sent_at is not None and not self.transport.delivers:
-                continue  # already handed to the operator; writing it again gains nothing
-            mail = self.recompose(application)
-            if mail is None or (mail.held_reason and entry.status == HELD):
-                continue
-            await self.store.replace_mail(entry.id, mail)
-            if not mail.held_reason:
-                released += 1
-                logger.info("%s is no longer held: queued for delivery", entry.reference)
-        return released
