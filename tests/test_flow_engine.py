@@ -41,11 +41,13 @@ def _text(outcome: Outcome) -> str:
     return "\n".join(r.text for r in outcome.replies)
 
 
-def _fill(engine: FlowEngine, flow_id: str, given: list[tuple[str, str]]) -> FlowState:
-    """A form answered to its review step, each answer given where it is asked."""
+def _fill(
+    engine: FlowEngine, flow_id: str, given: list[tuple[str, str]], until: str = "review"
+) -> FlowState:
+    """A form answered until ``until`` is asked, each answer given where it is asked."""
     state, _ = engine.begin(flow_id)
     answers = dict(given)
-    while state.step != "review":
+    while state.step != until:
         assert state.step in answers, f"asked {state.step}, which the test has no answer for"
         outcome = engine.handle(state, answers[state.step])
         assert outcome.end is None, _text(outcome)
@@ -121,3 +123,19 @@ def test_submit_while_a_window_is_open_gives_the_summary_and_sends_nothing(
     assert outcome.end is End.COMPLETED and state.step is None
     text = _text(outcome)
     assert "Robin Example" in text and "Tell me when applications open" not in text
+
+
+@pytest.mark.parametrize(("day", "asked"), [(TODAY, True), (OPEN_DAY, False)])
+def test_the_notify_question_is_asked_only_while_no_window_is_open(
+    shipped: Knowledge, day: dt.date, asked: bool
+) -> None:
+    """flows/specialist.yaml's ``window: closed``: while a window is open there is no later
+    one to be told about, so the question is neither asked nor counted nor summarised."""
+    engine = _engine(shipped, day)
+    state = _fill(engine, "specialist", SPECIALIST_ANSWERS, until="head_release")
+    header = engine.question(shipped.flows["specialist"], state).text.splitlines()[0]
+    assert header.endswith("(1 more after this)" if asked else "(the last one)"), header
+    outcome = engine.handle(state, "Yes, agreed")
+    assert state.step == ("tell_me_when_open" if asked else "review")
+    # Its section heads the question, or would head its line in the summary.
+    assert ("Next application window" in _text(outcome)) is asked

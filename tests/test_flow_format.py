@@ -209,3 +209,29 @@ def test_the_specialist_forms_own_features_are_checked_with_a_line(tmp_path: Pat
         f"{path}:{line}: submission: window.while_open.message uses unknown placeholder "
         "{window_open}" in problems
     )
+
+
+def test_a_steps_window_condition_is_checked_with_a_line(tmp_path: Path) -> None:
+    """``window:`` on a step takes `open` or `closed`, and only in a form whose outcome
+    depends on an application window (``submission.window``)."""
+    flows = _copy(tmp_path)
+    path = flows / "specialist.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("    window: closed\n", "    window: shut\n"), encoding="utf-8")
+    line = _line_of(path, "window: shut")
+    [problem] = _problems(flows)
+    assert problem.startswith(f"{path}:{line}: step tell_me_when_open: window: ")
+    assert "'open' or 'closed'" in problem
+    shutil.copy(FLOWS / "specialist.yaml", path)
+    eoi = flows / "eoi.yaml"
+    eoi.write_text(
+        eoi.read_text(encoding="utf-8").replace(
+            "    optional: true\n", "    optional: true\n    window: open\n", 1
+        ),
+        encoding="utf-8",
+    )
+    line = _line_of(eoi, "window: open")
+    assert (
+        f"{eoi}:{line}: step teacher1_ncetm_username: 'window' needs the form's "
+        "submission.window (whose application windows count)" in _problems(flows)
+    )

@@ -59,6 +59,13 @@ ANSWERS: list[tuple[str, str]] = [
     ("tell_me_when_open", "Yes please"),
 ]
 FIELDS = [field for field, _ in ANSWERS] + ["review"]
+# While a window is open there is no later one to be told about: that question is not asked.
+FIELDS_WHILE_OPEN = [field for field in FIELDS if field != "tell_me_when_open"]
+
+
+def asked_on(day: dt.date) -> list[str]:
+    """The fields the form asks on ``day`` (OPEN_DAY: a window is open; TODAY: none is)."""
+    return FIELDS_WHILE_OPEN if day == OPEN_DAY else FIELDS
 
 
 def test_the_form_asks_the_essential_criteria_first_then_the_details(
@@ -334,9 +341,9 @@ def run_jsonl(env: dict[str, str], lines: list[str]) -> list[dict[str, Any]]:
     return [json.loads(line) for line in proc.stdout.splitlines()]
 
 
-def jsonl_answers() -> list[str]:
+def jsonl_answers(day: dt.date) -> list[str]:
     answers = dict(ANSWERS)
-    return ["/apply specialist"] + [answers[field] for field in FIELDS[:-1]]
+    return ["/apply specialist"] + [answers[field] for field in asked_on(day)[:-1]]
 
 
 @pytest.mark.parametrize(
@@ -350,11 +357,11 @@ def test_console_jsonl_both_window_states(
     bot_env: dict[str, str], day: dt.date, button: str, outcome: str
 ) -> None:
     env = bot_env | {"BOT_TODAY": day.isoformat()}
-    objects = run_jsonl(env, [*jsonl_answers(), button])
+    objects = run_jsonl(env, [*jsonl_answers(day), button])
     messages = [o for o in objects if o != {"turn": "end"}]
     assert all(set(o) == {"text", "field", "options", "flow"} for o in messages)
     asked = [o["field"] for o in messages if o["field"]]
-    assert asked == FIELDS
+    assert asked == asked_on(day)
     assert {o["flow"] for o in messages if o["field"]} == {"specialist"}
     review = next(o for o in messages if o["field"] == "review")
     assert review["options"][0] == {"label": button, "value": "submit"}
@@ -406,7 +413,7 @@ async def test_telegram_choose_the_form_by_button_and_finish_by_the_window(
             assert ("closed on 23 April 2026" in texts(sent)) == (day == TODAY)
             sent = await bot.press(user, sent[-1], "Yes")
             assert "Qualified Teacher Status: met." in texts(sent)
-            sent = await telegram_answer(bot, user, sent, FIELDS[1:-1])
+            sent = await telegram_answer(bot, user, sent, asked_on(day)[1:-1])
             assert "Please check your Secondary Mastery Specialist" in texts(sent)
             sent = await bot.press(user, sent[-1], button)
             said = texts(sent)
@@ -517,7 +524,7 @@ async def test_web_chat_choose_by_button_answer_and_finish(
         said = await browser.say("specialist", label="Specialist Programme interest", button=True)
         assert said[-1]["field"] == "qts" and said[-1]["flow"] == "specialist"
         answers = dict(ANSWERS)
-        for field in FIELDS[:-1]:
+        for field in asked_on(day)[:-1]:
             asked = said[-1]
             assert asked["field"] == field, asked
             value = next(

@@ -90,7 +90,7 @@ class Forms:
         for form_id in drafts:
             flow = self.knowledge.flows[form_id]
             draft = session.flows[form_id]
-            questions = [s for s in flow.path(draft.answers) if s.is_question]
+            questions = [s for s in self.engine.path(flow, draft.answers) if s.is_question]
             lines.append(
                 texts.DRAFT_PROGRESS.format(
                     which=f" ({flow.title})" if len(drafts) > 1 else "",

@@ -160,7 +160,7 @@ def _judged(
     said = criterion_verdict(ctx, step, given.value)
     if not criterion.stop or given.value == criterion.passes:
         return _Given(given.value, given.error, "\n".join(p for p in (given.note, said) if p))
-    path = [s.field for s in flow.path(state.answers)]
+    path = [s.field for s in ctx.path(flow, state.answers)]
     later = path[path.index(step.field) + 1 :] if step.field in path else []
     if state.editing or any(f in state.answers for f in later):
         # Changed at the review or after /back: what was answered since is kept.

@@ -36,7 +36,7 @@ def answer_aside(ctx: Context, flow: Flow, state: FlowState, step: Step, text: s
 
 
 def _aside_answer(ctx: Context, flow: Flow, state: FlowState, step: Step, text: str) -> str:
-    path = flow.path(state.answers)
+    path = ctx.path(flow, state.answers)
     about = step_asked_about(text, path)
     if about is not None and about.help:
         answer = ctx.fill(about.help.strip())

@@ -20,7 +20,7 @@ def cross_check(ctx: Context, flow: Flow, state: FlowState, step: Step, value: s
     A rule whose ``unless`` names a question still to be asked ("are they the same
     person?") waits for that answer, and is checked again when it is given."""
     answers = {**state.answers, step.field: value}
-    visible = {s.field for s in flow.path(answers)}
+    visible = {s.field for s in ctx.path(flow, answers)}
     for check in flow.checks:
         if not _applies(check, step, answers, visible):
             continue

@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from bot.flows.model import Flow
+from bot.flows.model import Flow, Step
 from bot.flows.validators import academic_year
 from bot.knowledge.faq import Window
 from bot.knowledge.hubs import HubFinder
@@ -37,6 +37,13 @@ class Context:
         if outcome is None:
             return None
         return window_on(self.windows(), self.today(), outcome.programme)
+
+    def path(self, flow: Flow, answers: Mapping[str, str]) -> list[Step]:
+        """The steps this applicant will see, given the answers so far and, for a form
+        whose outcome depends on an application window, whether one is open today (a
+        step with ``window:`` is asked only in that window state)."""
+        window = self.window_state(flow)
+        return flow.path(answers, window_open=window.is_open if window is not None else None)
 
     def submit_label(self, flow: Flow) -> str:
         if flow.submission is None:

@@ -68,7 +68,7 @@ def _placed(
     else:
         state.candidates = [h.id for h in search.hubs]
         state.answers.pop("hub", None)
-    state.step = next_after(flow, state, step.field)
+    state.step = next_after(ctx, flow, state, step.field)
     note = describe_search(search) if len(search.hubs) > 1 or search.status != "found" else ""
     arrive(ctx, flow, state, outcome, note)
 

@@ -16,17 +16,17 @@ from bot.replies import Reply
 from bot.session import FlowState
 
 
-def first_open(flow: Flow, state: FlowState) -> str | None:
+def first_open(ctx: Context, flow: Flow, state: FlowState) -> str | None:
     """The first step on the path that is no question, or is a question not yet answered."""
-    for step in flow.path(state.answers):
+    for step in ctx.path(flow, state.answers):
         if not step.is_question or step.field not in state.answers:
             return step.field
     return None
 
 
-def next_after(flow: Flow, state: FlowState, current: str) -> str | None:
+def next_after(ctx: Context, flow: Flow, state: FlowState, current: str) -> str | None:
     """The step after ``current``: while editing, the next unanswered question or the review."""
-    path = flow.path(state.answers)
+    path = ctx.path(flow, state.answers)
     if state.editing:
         for step in path:
             if step.is_question and step.field not in state.answers:
@@ -69,12 +69,12 @@ def accept(
     (a choice changed so their question is no longer asked) are dropped."""
     state.answers[step.field] = value
     state.candidates = []
-    visible = {s.field for s in flow.path(state.answers)}
+    visible = {s.field for s in ctx.path(flow, state.answers)}
     for stale in [f for f in state.answers if f not in visible]:
         del state.answers[stale]
     if not state.history or state.history[-1] != step.field:
         state.history.append(step.field)
-    state.step = next_after(flow, state, step.field)
+    state.step = next_after(ctx, flow, state, step.field)
     arrive(ctx, flow, state, outcome, note)
 
 
@@ -88,7 +88,7 @@ def verdict(ctx: Context, flow: Flow, step: Step, state: FlowState) -> str:
         return f"Your Maths Hub:\n\n{describe_hub(hub)}\n\n{ANY_HUB}"
     checks = [
         (s.criterion, state.answers.get(s.field) == s.criterion.passes)
-        for s in flow.path(state.answers)
+        for s in ctx.path(flow, state.answers)
         if s.criterion is not None
     ]
     failures = [criterion.failure for criterion, met in checks if not met]

@@ -37,7 +37,7 @@ def question(ctx: Context, flow: Flow, state: FlowState, note: str = "") -> Repl
     parts: list[str] = [note] if note else []
     if step.type == "review":
         return _review_question(ctx, flow, state, step, parts)
-    if header := _header(flow, state, step):
+    if header := _header(ctx, flow, state, step):
         parts.append(header)
     parts.append(ctx.fill(step.prompt.strip()))
     if step.type == "hub":
@@ -69,13 +69,13 @@ def _review_question(
     )
 
 
-def _header(flow: Flow, state: FlowState, step: Step) -> str:
+def _header(ctx: Context, flow: Flow, state: FlowState, step: Step) -> str:
     """ "Question 3 — Section (about 5 more after this)", or nothing for a lone question.
 
     Numbered along the path the answers so far lead to, with what is left on it: a
     question that appears with an answer ("yes, we have worked with one") never makes the
     count jump backwards."""
-    questions = [s for s in flow.path(state.answers) if s.is_question]
+    questions = [s for s in ctx.path(flow, state.answers) if s.is_question]
     fields = [s.field for s in questions]
     if step.field not in fields or len(questions) <= 1:
         return ""

@@ -63,7 +63,7 @@ def review(ctx: Context, flow: Flow, state: FlowState, text: str) -> Outcome:
     the Submit button again), so a number typed next changes an answer, and nothing
     short of Submit itself ever submits."""
     raw = text.strip()
-    editable = [s for s in flow.path(state.answers) if s.is_question and s.type != "consent"]
+    editable = [s for s in ctx.path(flow, state.answers) if s.is_question and s.type != "consent"]
     fields = [s.field for s in editable]
     state.picking = [f for f in state.picking if f in fields]
     choice = match_option(
@@ -128,11 +128,13 @@ def submit(ctx: Context, flow: Flow, state: FlowState, outcome: Outcome) -> Outc
     """Submit the answers; or, with some missing, ask the first of them; or, while an
     application window is open, give the answers to take to the application form."""
     missing = [
-        s.label for s in flow.path(state.answers) if s.is_question and s.field not in state.answers
+        s.label
+        for s in ctx.path(flow, state.answers)
+        if s.is_question and s.field not in state.answers
     ]
     if missing:
         state.picking = []
-        state.step = first_open(flow, state)
+        state.step = first_open(ctx, flow, state)
         note = "Some answers are still missing: " + ", ".join(missing)
         arrive(ctx, flow, state, outcome, note=note)
         return outcome

@@ -25,7 +25,7 @@ def summary(ctx: Context, flow: Flow, state: FlowState) -> str:
     """The review step's list of answers under their sections, and how to go on."""
     lines = [f"Please check your {flow.title}:"]
     section = None
-    for step in flow.path(state.answers):
+    for step in ctx.path(flow, state.answers):
         if not step.is_question or step.type == "consent":
             continue
         if step.section != section and step.section:
@@ -49,7 +49,7 @@ def plain_answers(ctx: Context, flow: Flow, state: FlowState) -> str:
     skipped = {notify.field} if notify is not None else set()
     lines: list[str] = []
     section = None
-    for step in flow.path(state.answers):
+    for step in ctx.path(flow, state.answers):
         if not step.is_question or step.type == "consent" or step.field in skipped:
             continue
         if step.section and step.section != section:

@@ -67,6 +67,10 @@ class FlowEngine:
         """Today's application windows, for a form whose outcome depends on them."""
         return self.ctx.window_state(flow)
 
+    def path(self, flow: Flow, answers: Mapping[str, str]) -> list[Step]:
+        """The steps this applicant will see today, given the answers so far."""
+        return self.ctx.path(flow, answers)
+
     # -- navigation ------------------------------------------------------------------
 
     def begin(self, flow_id: str, state: FlowState | None = None) -> tuple[FlowState, Outcome]:
@@ -77,15 +81,15 @@ class FlowEngine:
             state = FlowState(flow=flow_id, step=None)
             if intro := self._intro(flow):
                 outcome.replies.append(Reply(intro, flow=flow_id))
-        path = flow.path(state.answers)
+        path = self.ctx.path(flow, state.answers)
         editing = state.editing and any(s.field == state.step and s.is_question for s in path)
         if not editing:
             # An edit in progress (a review answer being changed) reopens at that field.
             state.editing = False
-            state.step = first_open(flow, state)
+            state.step = first_open(self.ctx, flow, state)
         state.pending, state.pending_kind = "", ""
         if state.step is None:
-            state.step = flow.path(state.answers)[-1].field
+            state.step = self.ctx.path(flow, state.answers)[-1].field
         arrive(self.ctx, flow, state, outcome)
         return state, outcome
 

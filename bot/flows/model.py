@@ -203,6 +203,11 @@ class Step(_Spec):
     options: Options = ()
     optional: bool = False
     when: Condition | None = None
+    window: Literal["open", "closed"] | None = Field(
+        None,
+        description="Ask this step only while the form's application window "
+        "(submission.window) is open, or only while it is closed.",
+    )
     next: str | None = Field(None, description="A step id to go to next, or 'end'.")
     criterion: Criterion | None = None
     _line: int = PrivateAttr(default=1)
@@ -379,15 +384,19 @@ class Flow(_Spec):
         """The fields an application records, in form order (consent and review left out)."""
         return [s.field for s in self.steps if s.is_question and s.type != "consent"]
 
-    def path(self, answers: Mapping[str, str]) -> list[Step]:
-        """The steps this applicant will see, in order, given the answers so far."""
+    def path(self, answers: Mapping[str, str], window_open: bool | None = None) -> list[Step]:
+        """The steps this applicant will see, in order, given the answers so far (and,
+        when known, whether the form's application window is open today)."""
         seen: list[Step] = []
         position: int | None = 0
         visited: set[int] = set()
         while position is not None and position < len(self.steps) and position not in visited:
             visited.add(position)
             step = self.steps[position]
-            if step.when is not None and not step.when.holds(answers):
+            hidden = step.window is not None and window_open is not None
+            if (step.when is not None and not step.when.holds(answers)) or (
+                hidden and (step.window == "open") != window_open
+            ):
                 position += 1
                 continue
             seen.append(step)
@@ -493,6 +502,13 @@ class _Checker:
                 )
             seen.setdefault(step.field, step.line)
             self._step(step)
+            submission = self.flow.submission
+            if step.window is not None and (submission is None or submission.window is None):
+                self.add(
+                    line_of(_raw_step(self.raw, step.field), "window"),
+                    f"step {step.field}: 'window' needs the form's submission.window "
+                    "(whose application windows count)",
+                )
         for check in self.flow.checks:
             self._check(check)
         if self.flow.submission is not None:
