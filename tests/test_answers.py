@@ -302,3 +302,18 @@ def test_a_question_behind_a_lead_in_is_scored_on_its_own(knowledge: Knowledge) 
     )
     assert answer.answered and answer.entry is not None
     assert answer.entry.id == "specialist-release-funding"
+
+
+@pytest.mark.parametrize(
+    ("question", "entry"),
+    [
+        ("when does the specialist programme start", "specialist-programme-length"),
+        ("when did the specialist programme start", "history"),
+        ("when do work groups start", "workgroups-duration"),
+    ],
+)
+def test_the_tense_tells_this_cohorts_dates_from_the_history(
+    knowledge: Knowledge, question: str, entry: str
+) -> None:
+    answer = answer_question(knowledge, question, TODAY)
+    assert answer.entry is not None and answer.entry.id == entry
