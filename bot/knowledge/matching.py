@@ -26,24 +26,25 @@ entries sharing a ``topic`` (the same question for another programme or year) ar
 answered together when the question does not say which one it means.
 
 Where each part lives: reading text into tokens and spotting the programmes, years and
-cohorts a message names is :mod:`bot.knowledge.match_words`; the vocabulary built once
-from the knowledge base and the scoring of one unit against it is
-:mod:`bot.knowledge.match_index`; the assistant's own entry is
-:mod:`bot.knowledge.self_entry`.  This module splits a message into units, ranks the
-entries and decides what to answer.
+cohorts a message names is :mod:`bot.knowledge.match_words` (its stop words
+:mod:`bot.knowledge.stopwords`); the vocabulary built once and the scoring of one unit
+is :mod:`bot.knowledge.match_index`; cutting a message into units is
+:mod:`bot.knowledge.match_units`; the assistant's own entries are
+:mod:`bot.knowledge.self_entry`.  This module ranks the entries and decides what to answer.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from bot.knowledge.faq import FaqBase, FaqEntry
 from bot.knowledge.match_index import MatchIndex
+from bot.knowledge.match_units import Unit, message_units
 from bot.knowledge.match_words import Mentions, Normaliser
 from bot.knowledge.self_entry import SELF_ENTRIES, SELF_SYNONYMS
-from bot.knowledge.text import fold, segments
+from bot.knowledge.text import fold
 
 # Calibrated on both development sets (see README, Performance): at or above CONFIDENT the
 # answer is given as the answer; from LIKELY it is shown as a likely answer with the
@@ -61,7 +62,6 @@ CLEAR_GAP = 15
 SECOND_QUESTION = 50
 MAX_SUGGESTIONS = 3
 MAX_ANSWERS = 4
-MAX_SEGMENTS = 8
 # The other programme's entry is kept as a candidate (the question may be about it after
 # all) but has to beat the named programme's entries clearly.
 OTHER_PROGRAMME_FACTOR = 0.72
@@ -77,7 +77,6 @@ _ASKS_WHEN = re.compile(
 _ASKS_COUNT = re.compile(r"\bhow (many|much)\b|\bnumber of\b")
 INTENT_FACTOR = 0.75
 
-_FOLLOW_UP = re.compile(r"\b(their|theirs|them|they|its|that one|those|these)\b")
 
 
 @dataclass(frozen=True)
@@ -95,16 +94,6 @@ class MatchResult:
     tier: str = "decline"
     entries: tuple[FaqEntry, ...] = ()
     by_programme: bool = False
-
-
-@dataclass
-class _Unit:
-    tokens: list[str]
-    question: bool
-    left_out: float = 0.0
-    position: int = -1
-    text: str = ""
-    scores: dict[int, float] = field(default_factory=dict)
 
 
 class FaqMatcher:
@@ -140,42 +129,14 @@ class FaqMatcher:
 
     # -- scoring ----------------------------------------------------------------------------
 
-    def _units(self, question: str) -> list[_Unit]:
-        """The whole message, each question-like clause, and each with the clause before it.
-
-        A clause is judged partly against the rest of the message (``left_out``).
-        """
-        units = [_Unit(self.query_tokens(question), True, position=-1, text=question)]
-        parts = segments(question)[:MAX_SEGMENTS]
-        if len(parts) == 1 and parts[0][0] != question.strip(" ,.?!:+"):
-            # One clause, its lead-in dropped ("my head has asked me to find out whether
-            # ..."): the question alone is scored too, with the lead-in as its context.
-            lone = self.query_tokens(parts[0][0])
-            left = self.words.weight(units[0].tokens) - self.words.weight(lone)
-            units.append(_Unit(lone, True, max(left, 0.0), 0, parts[0][0]))
-        if len(parts) > 1:
-            tokens = [self.query_tokens(text) for text, _ in parts]
-            total = self.words.weight(t for toks in tokens for t in toks)
-            for i, (_, asked) in enumerate(parts):
-                if not asked or not tokens[i]:
-                    continue
-                own = self.words.weight(tokens[i])
-                text = parts[i][0]
-                # "... and whens their deadline": a follow-up about something named
-                # before is only read together with the clause before it.
-                if not (i > 0 and _FOLLOW_UP.search(fold(text))):
-                    units.append(_Unit(tokens[i], True, max(total - own, 0.0), i, text))
-                if i > 0 and tokens[i - 1]:
-                    pair = tokens[i - 1] + tokens[i]
-                    left = max(total - self.words.weight(pair), 0.0)
-                    units.append(_Unit(pair, False, left, i, f"{parts[i - 1][0]} {text}"))
-        return units
+    def _units(self, question: str) -> list[Unit]:
+        return message_units(self.words, question)
 
     def scores(self, question: str) -> list[tuple[float, int]]:
         """(score 0-100, entry index) for every entry that shares a word, best first."""
         return self._rank(self._units(question), self.mentions(question))
 
-    def _rank(self, units: list[_Unit], named: Mentions) -> list[tuple[float, int]]:
+    def _rank(self, units: list[Unit], named: Mentions) -> list[tuple[float, int]]:
         best: dict[int, float] = {}
         for unit in units:
             unit.scores = self.words.score(unit.tokens, unit.left_out)
@@ -199,7 +160,7 @@ class FaqMatcher:
         )
 
     def _clear_leader(
-        self, ranked: list[tuple[float, int]], units: list[_Unit], named: Mentions
+        self, ranked: list[tuple[float, int]], units: list[Unit], named: Mentions
     ) -> bool:
         """One entry far ahead of every other, in a message with no near-miss sign."""
         top = ranked[0][0]
@@ -209,7 +170,7 @@ class FaqMatcher:
         )
         return not near_miss and top >= CLEAR_LEADER and top - second >= CLEAR_GAP
 
-    def _check_intent(self, unit: _Unit) -> None:
+    def _check_intent(self, unit: Unit) -> None:
         """Lower entries whose answer lacks the kind of fact the unit asks for."""
         folded = fold(unit.text)
         lacking = None
@@ -278,7 +239,7 @@ class FaqMatcher:
         return MatchResult(top, score, others, tier, tuple(answers), by_programme)
 
     @staticmethod
-    def _position(index: int, units: list[_Unit]) -> int:
+    def _position(index: int, units: list[Unit]) -> int:
         """Where in the message the question an entry answers was asked (for ordering)."""
         for unit in units[1:]:
             if (
@@ -308,7 +269,7 @@ class FaqMatcher:
         return sorted(family, key=lambda e: positions[id(e)])[:MAX_ANSWERS]
 
     def _second_questions(
-        self, units: list[_Unit], named: Mentions, top: FaqEntry
+        self, units: list[Unit], named: Mentions, top: FaqEntry
     ) -> list[tuple[int, FaqEntry]]:
         """Entries answering other questions asked in the same message, with their position."""
         extra: list[tuple[int, FaqEntry]] = []
