@@ -317,3 +317,9 @@ def test_the_tense_tells_this_cohorts_dates_from_the_history(
 ) -> None:
     answer = answer_question(knowledge, question, TODAY)
     assert answer.entry is not None and answer.entry.id == entry
+
+
+def test_a_supply_teacher_applying_is_not_read_as_supply_cover(knowledge: Knowledge) -> None:
+    assert answer_question(knowledge, "can supply teachers apply", TODAY).tier == "decline"
+    cover = answer_question(knowledge, "who pays for supply teachers", TODAY)
+    assert cover.entry is not None and cover.entry.id == "specialist-release-funding"
