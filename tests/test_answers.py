@@ -323,3 +323,12 @@ def test_a_supply_teacher_applying_is_not_read_as_supply_cover(knowledge: Knowle
     assert answer_question(knowledge, "can supply teachers apply", TODAY).tier == "decline"
     cover = answer_question(knowledge, "who pays for supply teachers", TODAY)
     assert cover.entry is not None and cover.entry.id == "specialist-release-funding"
+
+
+def test_a_second_question_is_answered_for_the_programme_the_message_names(
+    knowledge: Knowledge,
+) -> None:
+    answer = answer_question(
+        knowledge, "is it free + how many teachers per school for work groups", TODAY
+    )
+    assert [e.id for e in answer.entries] == ["workgroups-cost", "workgroups-how-many-teachers"]

@@ -59,7 +59,7 @@ CLEAR_LEADER = 40
 CLEAR_GAP = 15
 # A second question in the same message is answered from a lower score: it is judged
 # partly against the first question, which it does not explain.
-SECOND_QUESTION = 50
+SECOND_QUESTION = 47
 MAX_SUGGESTIONS = 3
 MAX_ANSWERS = 4
 # The other programme's entry is kept as a candidate (the question may be about it after
@@ -277,8 +277,12 @@ class FaqMatcher:
         for unit in units[1:]:
             if not unit.question or not unit.scores:
                 continue
-            index, score = max(unit.scores.items(), key=lambda p: (p[1], -p[0]))
-            score *= self._programme_factor(index, named)
+            # The unit's best entry once the programmes the message names are weighed in
+            # ("is it free + how many teachers for work groups": the Work Groups' cost).
+            index, score = max(
+                ((i, s * self._programme_factor(i, named)) for i, s in unit.scores.items()),
+                key=lambda p: (p[1], -p[0]),
+            )
             entry = self.entries[index]
             if (
                 score < SECOND_QUESTION
