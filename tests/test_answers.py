@@ -332,3 +332,21 @@ def test_a_second_question_is_answered_for_the_programme_the_message_names(
         knowledge, "is it free + how many teachers per school for work groups", TODAY
     )
     assert [e.id for e in answer.entries] == ["workgroups-cost", "workgroups-how-many-teachers"]
+
+
+@pytest.mark.parametrize(
+    ("question", "fact"),
+    [
+        ("what happens on the non-central days", "reflective journal"),
+        ("once I've sent the specialist form who gets back to me", "contacts applicants"),
+        ("is the work group grant paid in arrears", None),  # not in the documents
+    ],
+)
+def test_phrasings_found_by_a_held_out_set(
+    knowledge: Knowledge, question: str, fact: str | None
+) -> None:
+    answer = answer_question(knowledge, question, TODAY)
+    if fact is None:
+        assert answer.tier == "decline"
+    else:
+        assert answer.answered and fact in answer.text, answer.text

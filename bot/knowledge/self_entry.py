@@ -54,7 +54,7 @@ RESUME_ENTRY = FaqEntry(
         "How do I carry on with an application I started?",
         "Can I pause the application form?",
         "Is my form saved if I leave it?",
-        "I started filling in the form yesterday, how do I get back to it?",
+        "I started filling in the form yesterday, how do I return to it?",
     ),
     keywords=("save form", "resume form", "continue application", "finish later"),
     answer=(
