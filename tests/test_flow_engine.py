@@ -82,6 +82,30 @@ def test_back_at_the_first_question_says_so_and_changes_nothing(engine: FlowEngi
     assert "no earlier question" in _text(outcome)
 
 
+def test_back_asks_the_previous_question_again_with_its_answer_kept(engine: FlowEngine) -> None:
+    state, _ = engine.begin("eoi")
+    engine.handle(state, "I agree")
+    engine.handle(state, "Example Academy")
+    outcome = engine.back(state)
+    assert state.step == "school_name" and state.answers["school_name"] == "Example Academy"
+    assert outcome.replies[-1].field == "school_name" and outcome.end is None
+
+
+def test_a_required_question_is_not_skipped(engine: FlowEngine) -> None:
+    state, _ = engine.begin("eoi")
+    engine.handle(state, "I agree")
+    outcome = engine.skip(state)
+    assert state.step == "school_name" and "school_name" not in state.answers
+    assert "can't be skipped" in _text(outcome)
+
+
+def test_an_invalid_answer_is_refused_and_nothing_recorded(engine: FlowEngine) -> None:
+    state = _fill(engine, "eoi", EOI_ANSWERS, until="school_urn")
+    outcome = engine.handle(state, "not a number")
+    assert state.step == "school_urn" and "school_urn" not in state.answers
+    assert outcome.replies[-1].field == "school_urn" and outcome.end is None
+
+
 def test_a_complete_form_submits_from_its_review(engine: FlowEngine) -> None:
     state = _fill_eoi(engine)
     summary = engine.question(engine.ctx.flows["eoi"], state).text
