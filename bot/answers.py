@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from bot.knowledge.base import Knowledge
 from bot.knowledge.faq import FaqEntry
+from bot.knowledge.hub_text import describe_search
 from bot.knowledge.match_words import MAX_QUERY_CHARS
 from bot.knowledge.self_entry import SELF_ANSWERED, SELF_ENTRY
 from bot.knowledge.text import fold
@@ -61,6 +62,21 @@ _ACK = re.compile(
     r"ok (cool|great|got it|then)|fair enough|makes sense|i see|ah ok|oh ok|hmm+|lol|haha+|"
     r"right ok|will do)$"
 )
+# A message with one of these words that names a place is a hub search, in every channel.
+HUB_WORDS = frozenset({"hub", "hubs", "postcode", "postcodes"})
+HUB_FINDER_ENTRY = "hub-finder"
+# Asking *which* hub, or who leads one: "which hub covers swindon", "hub for PO30",
+# "jurassic maths hub lead school?"; or a message short enough to be a search
+# ("blackpool secondary - hub?").  "How many places has Solent got?" is not one.
+_HUB_LOOKUP = re.compile(
+    r"\b(which|what|whats|wat|wich)\b(\s+\S+){0,6}?\s+hubs?\b|\bhubs?\s+(for|covers?|"
+    r"covering|serves?|serving|near|in|are we|am i|is (it|ours|ours now))\b|"
+    r"\blead schools?\b|\brun from\b|\bwho (leads|runs)\b|\bled by\b|\bis it still\b|"
+    r"\b(our|my|local|nearest) (local )?(maths )?hub\b"
+)
+SHORT_HUB_QUESTION = 5
+# Entries that only say what a hub is or how to find one: a named place answers better.
+HUB_QUESTIONS = frozenset({HUB_FINDER_ENTRY, "hub-what-is"})
 _BYE = re.compile(r"^(bye+|goodbye|good bye|see (you|ya)|cya|later|ttyl|night|good night)$")
 
 
@@ -158,6 +174,13 @@ def answer_question(
     if (reply := small_talk(question)) is not None:
         return Answer(question, reply, None, 0, (), "smalltalk", chat_text=reply)
     result = knowledge.matcher.match(question[:MAX_QUERY_CHARS])
+    # A hub question the knowledge base does not answer outright ("which hub covers
+    # Reading?") is the hub finder's; "how many places has Solent got?" stays a question.
+    hub_worded = result.tier != "confident" or (
+        result.entry is not None and result.entry.id in HUB_QUESTIONS
+    )
+    if hub_worded and (hub := hub_answer(knowledge, question)) is not None:
+        return hub
     if result.entry is None:
         lines = [NOT_SURE]
         listed = [f"- {e.questions[0]}" for e in result.suggestions]
@@ -217,6 +240,26 @@ def answer_question(
         result.entries,
         body,
     )
+
+
+def hub_answer(knowledge: Knowledge, question: str) -> Answer | None:
+    """"Which hub covers Reading?", "Jurassic Maths Hub lead school?": the hub finder's
+    answer (the hub, its lead school and contact), when the message names a place or hub."""
+    folded = fold(question)
+    if not HUB_WORDS & set(folded.split()) or not (
+        _HUB_LOOKUP.search(folded) or len(folded.split()) <= SHORT_HUB_QUESTION
+    ):
+        return None
+    search = knowledge.finder.find(question)
+    if search.status not in ("found", "ambiguous", "outside"):
+        return None
+    text = describe_search(search)
+    try:
+        entry: FaqEntry | None = knowledge.faq.entry(HUB_FINDER_ENTRY)
+    except KeyError:
+        entry = None
+    entries = (entry,) if entry is not None else ()
+    return Answer(question, text, entry, 100, (), "confident", entries, text)
 
 
 @dataclass(frozen=True)

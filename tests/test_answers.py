@@ -350,3 +350,32 @@ def test_phrasings_found_by_a_held_out_set(
         assert answer.tier == "decline"
     else:
         assert answer.answered and fact in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "hub"),
+    [
+        ("which hub covers reading? we used to be with bucks berks and oxon", "Mobius"),
+        ("we're in thurrock. is our hub still matrix essex and herts?", "Venn Essex"),
+        ("jurassic maths hub lead school?", "The Woodroffe School"),
+        ("blackpool secondary - hub?", "Abacus NW"),
+    ],
+)
+def test_hub_questions_are_answered_by_the_hub_finder_in_every_channel(
+    knowledge: Knowledge, question: str, hub: str
+) -> None:
+    # `ask` and `eval` answer as the chat does: the place named, not a hub mentioned in
+    # passing, and a lower-case "reading" after "covers" is the town.
+    answer = answer_question(knowledge, question, TODAY)
+    assert answer.tier == "confident" and hub in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "how many places has south yorkshire maths hub got for cohort 11?",
+        "whats the split between the central days and the stuff you do with the hub?",
+    ],
+)
+def test_a_question_about_a_hub_is_not_a_hub_search(knowledge: Knowledge, question: str) -> None:
+    assert "The Maths Hub for" not in answer_question(knowledge, question, TODAY).text

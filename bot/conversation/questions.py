@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from bot.answers import answer_question, entry_text
+from bot.answers import HUB_WORDS, answer_question, entry_text
 from bot.conversation import texts
 from bot.conversation.forms import Forms
 from bot.conversation.hubs import Hubs
@@ -28,7 +28,6 @@ from bot.store.ports import UnansweredPort
 
 MAX_QUESTION_CHARS = 1000
 # A message with one of these words and a place is a hub search ("our postcode is LS6 3QS").
-_HUB_WORDS = {"hub", "hubs", "postcode", "postcodes"}
 # "Our school is in Leeds": a statement that says only where someone is is told its Maths
 # Hub. Any other word ("we're in Cumbria, no travel money I guess") makes it a question for
 # the knowledge base.
@@ -124,7 +123,7 @@ class Questions:
     def _place_search(self, session: Session, text: str, turn: Turn) -> bool:
         """A hub search for "which hub covers Sheffield?" or "our school is in Leeds"."""
         words = set(fold(text).split())
-        if _HUB_WORDS & words:
+        if HUB_WORDS & words:
             search = self.knowledge.finder.find(text)
             if search.status not in ("unknown", "empty"):
                 self.hubs.say(session, search, turn)

@@ -23,6 +23,7 @@ from bot.knowledge.place_index import PlaceIndex, PlaceMatch
 from bot.knowledge.place_names import (
     AREA_ONLY,
     COMMON_WORDS,
+    DIRECTIONS,
     FILLER,
     POSTCODE,
     country_name,
@@ -51,6 +52,10 @@ class PlaceChoice:
 
 
 SearchStatus = Literal["found", "ambiguous", "suggested", "outside", "unknown", "empty"]
+
+
+# Words after which a lower-case common word is read as a place ("covers reading").
+_PLACE_LEADS = frozenset({"in", "covers", "cover", "covering", "near", "around", "serves"})
 
 
 @dataclass(frozen=True)
@@ -115,7 +120,12 @@ class HubFinder:
                     continue
                 if size == 1 and sentence:
                     key, original = units[start]
-                    if key in COMMON_WORDS and not original[:1].isupper():
+                    # "reading" is a word, but "which hub covers reading" names the town.
+                    after_lead = start > 0 and units[start - 1][0] in _PLACE_LEADS
+                    if key in COMMON_WORDS and not original[:1].isupper() and not after_lead:
+                        continue
+                    # "the central days": a direction alone is no place ("Central" is).
+                    if key in DIRECTIONS and not original[:1].isupper():
                         continue
                     if key in FILLER:
                         continue

@@ -15,6 +15,7 @@ from bot.knowledge.place_names import DIRECTIONS, FILLER, label_head, name_key
 
 # In an address the most specific place wins: "Milton Keynes, Buckinghamshire" is Milton Keynes.
 _SPECIFICITY = {"towns": 3, "boroughs": 3, "unitary_authorities": 2, "counties": 1}
+HUB_NAME_SPECIFICITY = 0
 
 
 @dataclass
@@ -110,8 +111,10 @@ class PlaceIndex:
                     self.postcodes[name.upper().replace(" ", "")] = hub.id
                 else:
                     self._add_place(name, hub.id, None, _SPECIFICITY.get(kind, 2))
+        # A hub's own name ranks below any place: "we're in Thurrock, is it still Matrix
+        # Essex and Herts?" asks for Thurrock's hub, not about the hub it names.
         for name in (hub.name, hub.id.replace("-", " "), *hub.former_names, *hub.former_ids):
-            self._add(name_key(name), Candidate(hub.name, hub.id, None, 2))
+            self._add(name_key(name), Candidate(hub.name, hub.id, None, HUB_NAME_SPECIFICITY))
         for name in hub.also_serves:
             for key in {name_key(name), name_key(label_head(name) or name)}:
                 if key:
@@ -128,7 +131,7 @@ class PlaceIndex:
                 firsts.setdefault(words[0], []).append(hub)
         for word, named in firsts.items():
             if len(named) == 1 and word not in self._index:
-                self._add(word, Candidate(named[0].name, named[0].id, None, 2))
+                self._add(word, Candidate(named[0].name, named[0].id, None, HUB_NAME_SPECIFICITY))
 
     def _order_shared_name(self, name: str, labels: tuple[str, ...]) -> None:
         """A shared name's choices in the order the directory gives (best guess first)."""
