@@ -379,3 +379,25 @@ def test_hub_questions_are_answered_by_the_hub_finder_in_every_channel(
 )
 def test_a_question_about_a_hub_is_not_a_hub_search(knowledge: Knowledge, question: str) -> None:
     assert "The Maths Hub for" not in answer_question(knowledge, question, TODAY).text
+
+
+@pytest.mark.parametrize(
+    ("question", "facts"),
+    [
+        ("which were the new north west hubs in 2019", ("Cheshire and Wirral", "Abacus NW", "37")),
+        ("how many new hubs opened in 2020", ("Three more", "September 2020", "40")),
+        ("do specialists get the £2000 too?", ("£2000 grant per department", "7.5 days")),
+        ("is it four half days for the specialist programme?", ("7.5 days", "four half-day")),
+    ],
+)
+def test_mix_ups_of_dates_and_programmes_get_the_distinguishing_facts(
+    knowledge: Knowledge, question: str, facts: tuple[str, ...]
+) -> None:
+    answer = answer_question(knowledge, question, TODAY)
+    for fact in facts:
+        assert fact in answer.text, (fact, answer.text)
+
+
+def test_a_named_cohort_is_not_answered_with_another_cohorts_dates(knowledge: Knowledge) -> None:
+    answer = answer_question(knowledge, "deadline for cohort 10?", TODAY)
+    assert answer.entry is not None and answer.entry.id != "specialist-closing-date"

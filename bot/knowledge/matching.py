@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from bot.knowledge.faq import FaqBase, FaqEntry
 from bot.knowledge.match_index import MatchIndex
 from bot.knowledge.match_units import Unit, message_units
-from bot.knowledge.match_words import Mentions, Normaliser
+from bot.knowledge.match_words import COHORT, Mentions, Normaliser
 from bot.knowledge.self_entry import SELF_ENTRIES, SELF_SYNONYMS
 from bot.knowledge.text import fold
 
@@ -149,10 +149,21 @@ class FaqMatcher:
         unknown = self._unknown_period(named)
         for index in best:
             best[index] *= self._programme_factor(index, named)
-            if unknown:
+            # An unknown period, or an entry about another cohort than the one named
+            # ("deadline for cohort 10?" is not answered by Cohort 11's date as if it were).
+            if unknown or self._other_cohort(index, named):
                 best[index] *= UNKNOWN_PERIOD_FACTOR
         # Best first; on a tie the earlier (more general) entry wins.
         return sorted(((s, i) for i, s in best.items()), key=lambda p: (-p[0], p[1]))
+
+    def _other_cohort(self, index: int, named: Mentions) -> bool:
+        if not named.cohorts:
+            return False
+        entry = self.entries[index]
+        cohorts = set(COHORT.findall(fold(entry.year or "")))
+        # An entry that says something of the cohort named, anywhere, is about it too.
+        told = cohorts | set(COHORT.findall(fold(entry.answer)))
+        return bool(cohorts) and not told & named.cohorts
 
     def _unknown_period(self, named: Mentions) -> bool:
         return bool(
