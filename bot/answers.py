@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -24,12 +24,13 @@ from bot.knowledge.base import Knowledge
 from bot.knowledge.faq import FaqEntry
 from bot.knowledge.hub_text import describe_search
 from bot.knowledge.match_words import MAX_QUERY_CHARS
+from bot.knowledge.matching import MatchResult
 from bot.knowledge.self_entry import SELF_ANSWERED, SELF_ENTRY
 from bot.knowledge.text import fold
 from bot.replies import Option
 
 if TYPE_CHECKING:
-    from bot.store.base import UnansweredQuestion
+    pass
 
 NOT_SURE = "I'm not sure: I couldn't find an answer to that in the programme documents I know."
 WAY_ON = (
@@ -166,13 +167,8 @@ def answer_question(
     about_assistant: Callable[[], str] | None = None,
 ) -> Answer:
     """The FAQ answer(s) to ``question``, a likely answer, or an honest "not sure"."""
-    if not question.strip():
-        return Answer(question, EMPTY, None, 0, (), "empty", chat_text=EMPTY)
-    if len(question) > limit:
-        text = f"That message is {len(question):,} characters. " + TOO_LONG.format(limit=limit)
-        return Answer(question, text, None, 0, (), "too-long", chat_text=text)
-    if (reply := small_talk(question)) is not None:
-        return Answer(question, reply, None, 0, (), "smalltalk", chat_text=reply)
+    if (early := _not_a_question(question, limit)) is not None:
+        return early
     result = knowledge.matcher.match(question[:MAX_QUERY_CHARS])
     # A hub question the knowledge base does not answer outright ("which hub covers
     # Reading?") is the hub finder's; "how many places has Solent got?" stays a question.
@@ -182,16 +178,7 @@ def answer_question(
     if hub_worded and (hub := hub_answer(knowledge, question)) is not None:
         return hub
     if result.entry is None:
-        lines = [NOT_SURE]
-        listed = [f"- {e.questions[0]}" for e in result.suggestions]
-        if listed:
-            lines.append("Did you mean one of these?")
-        chat = "\n".join([*lines, WAY_ON])
-        text = "\n".join([*lines, *listed, WAY_ON])
-        options = tuple(_option(e) for e in result.suggestions)
-        return Answer(
-            question, text, None, result.score, result.suggestions, "decline", (), chat, options
-        )
+        return _decline(question, result)
 
     def block(entry: FaqEntry) -> str:
         return entry_text(knowledge, entry, today, about_assistant)
@@ -242,6 +229,32 @@ def answer_question(
     )
 
 
+def _not_a_question(question: str, limit: int) -> Answer | None:
+    """The reply to an empty or over-long message, or to small talk; else None."""
+    if not question.strip():
+        return Answer(question, EMPTY, None, 0, (), "empty", chat_text=EMPTY)
+    if len(question) > limit:
+        text = f"That message is {len(question):,} characters. " + TOO_LONG.format(limit=limit)
+        return Answer(question, text, None, 0, (), "too-long", chat_text=text)
+    if (reply := small_talk(question)) is not None:
+        return Answer(question, reply, None, 0, (), "smalltalk", chat_text=reply)
+    return None
+
+
+def _decline(question: str, result: MatchResult) -> Answer:
+    """An honest "not sure", the suggestions, and the way on to the hub."""
+    lines = [NOT_SURE]
+    listed = [f"- {e.questions[0]}" for e in result.suggestions]
+    if listed:
+        lines.append("Did you mean one of these?")
+    chat = "\n".join([*lines, WAY_ON])
+    text = "\n".join([*lines, *listed, WAY_ON])
+    options = tuple(_option(e) for e in result.suggestions)
+    return Answer(
+        question, text, None, result.score, result.suggestions, "decline", (), chat, options
+    )
+
+
 def hub_answer(knowledge: Knowledge, question: str) -> Answer | None:
     """"Which hub covers Reading?", "Jurassic Maths Hub lead school?": the hub finder's
     answer (the hub, its lead school and contact), when the message names a place or hub."""
@@ -260,60 +273,3 @@ def hub_answer(knowledge: Knowledge, question: str) -> Answer | None:
         entry = None
     entries = (entry,) if entry is not None else ()
     return Answer(question, text, entry, 100, (), "confident", entries, text)
-
-
-@dataclass(frozen=True)
-class UnansweredGroup:
-    """One question staff should look at: how often it was asked, and the nearest entry."""
-
-    question: str
-    count: int
-    last_asked: dt.datetime
-    nearest: FaqEntry | None
-    nearest_score: int
-
-    def describe(self) -> str:
-        nearest = (
-            f'nearest: {self.nearest.id} (score {self.nearest_score}) "{self.nearest.questions[0]}"'
-            if self.nearest is not None
-            else "nearest: none (nothing in the knowledge base shares its words)"
-        )
-        return (
-            f"{self.count:>4} x  last {self.last_asked:%Y-%m-%d %H:%M}  {self.question}\n"
-            f"          {nearest}"
-        )
-
-
-def group_unanswered(
-    rows: Iterable[UnansweredQuestion], knowledge: Knowledge
-) -> list[UnansweredGroup]:
-    """Unanswered questions, repeats grouped (most asked first), small talk left out.
-
-    Two wordings are the same question when they reduce to the same words after the
-    matcher's normalisation ("Cost??" and "cost"); the nearest entry is worked out
-    against today's knowledge base, so a fix shows up at once.
-    """
-    found: dict[str, list[UnansweredQuestion]] = {}
-    for row in rows:
-        text = row.question.strip()
-        if not text or small_talk(text) is not None:
-            continue
-        tokens = knowledge.matcher.query_tokens(text)
-        key = " ".join(sorted(set(tokens))) or fold(text)
-        found.setdefault(key, []).append(row)
-    groups: list[UnansweredGroup] = []
-    for members in found.values():
-        latest = max(members, key=lambda r: r.asked_at)
-        ranked = knowledge.matcher.scores(latest.question)
-        nearest = knowledge.matcher.entries[ranked[0][1]] if ranked else None
-        groups.append(
-            UnansweredGroup(
-                question=latest.question,
-                count=len(members),
-                last_asked=latest.asked_at,
-                nearest=nearest,
-                nearest_score=round(ranked[0][0]) if ranked else 0,
-            )
-        )
-    groups.sort(key=lambda g: (-g.count, -g.last_asked.timestamp()))
-    return groups

@@ -147,8 +147,8 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_unanswered(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.answers import group_unanswered
     from bot.retention import open_store
+    from bot.unanswered import group_unanswered
 
     async def main() -> None:
         store = await open_store(settings)

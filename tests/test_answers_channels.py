@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.answers import group_unanswered
 from bot.assistant import Assistant
 from bot.store.sqlite import SqliteStore
+from bot.unanswered import group_unanswered
 from tests.answers_kb import make_knowledge_dir, small_knowledge
 from tests.conftest import TODAY, Chat
 from tests.fake_bot_api import FakeBotApi, RunningBot

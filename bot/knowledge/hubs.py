@@ -84,6 +84,20 @@ class HubSearch:
     country_id: str | None = None
 
 
+def _may_be_a_place(units: list[tuple[str, str]], start: int) -> bool:
+    """Whether one word of a sentence may be read as a place name on its own."""
+    key, original = units[start]
+    capital = original[:1].isupper()
+    # "reading" is a word, but "which hub covers reading" names the town.
+    after_lead = start > 0 and units[start - 1][0] in _PLACE_LEADS
+    if key in COMMON_WORDS and not capital and not after_lead:
+        return False
+    # "the central days": a direction alone is no place ("Central" is).
+    if key in DIRECTIONS and not capital:
+        return False
+    return key not in FILLER
+
+
 class HubFinder:
     """Finds the Maths Hub(s) for a town, county, borough, postcode, hub name or address."""
 
@@ -118,17 +132,8 @@ class HubFinder:
                 gram = " ".join(key for key, _ in units[start : start + size])
                 if len(gram) < 3:
                     continue
-                if size == 1 and sentence:
-                    key, original = units[start]
-                    # "reading" is a word, but "which hub covers reading" names the town.
-                    after_lead = start > 0 and units[start - 1][0] in _PLACE_LEADS
-                    if key in COMMON_WORDS and not original[:1].isupper() and not after_lead:
-                        continue
-                    # "the central days": a direction alone is no place ("Central" is).
-                    if key in DIRECTIONS and not original[:1].isupper():
-                        continue
-                    if key in FILLER:
-                        continue
+                if size == 1 and sentence and not _may_be_a_place(units, start):
+                    continue
                 match = self._places.lookup(gram)
                 if match is not None:
                     found.append((start, start + size, match))

@@ -40,6 +40,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.knowledge.faq import FaqBase, FaqEntry
+from bot.knowledge.match_family import MAX_ANSWERS, for_programmes
 from bot.knowledge.match_index import MatchIndex
 from bot.knowledge.match_units import Unit, message_units
 from bot.knowledge.match_words import COHORT, Mentions, Normaliser
@@ -61,7 +62,6 @@ CLEAR_GAP = 15
 # partly against the first question, which it does not explain.
 SECOND_QUESTION = 47
 MAX_SUGGESTIONS = 3
-MAX_ANSWERS = 4
 # The other programme's entry is kept as a candidate (the question may be about it after
 # all) but has to beat the named programme's entries clearly.
 OTHER_PROGRAMME_FACTOR = 0.72
@@ -264,20 +264,7 @@ class FaqMatcher:
     def _for_programmes(
         self, top: FaqEntry, named: Mentions, ranked: list[tuple[float, int]]
     ) -> list[FaqEntry]:
-        """``top``, or each programme's/year's version of it when the question names none."""
-        siblings = self.faq.siblings(top) if top.topic else ()
-        if not siblings:
-            return [top]
-        family = [top, *siblings]
-        wanted = [e for e in family if _names(e, named)]
-        if wanted:
-            return sorted(wanted, key=lambda e: e is not top)[:MAX_ANSWERS]
-        if named.programmes or named.years or named.cohorts:
-            # The question names something none of them is about: the best one only.
-            return [top]
-        order = {i: rank for rank, (_, i) in enumerate(ranked)}
-        positions = {id(e): order.get(self.entries.index(e), len(order)) for e in family}
-        return sorted(family, key=lambda e: positions[id(e)])[:MAX_ANSWERS]
+        return for_programmes(self.faq, self.entries, top, named, ranked)
 
     def _second_questions(
         self, units: list[Unit], named: Mentions, top: FaqEntry
@@ -307,12 +294,3 @@ class FaqMatcher:
             extra.append((unit.position, entry))
         return extra
 
-
-def _names(entry: FaqEntry, named: Mentions) -> bool:
-    """Whether the question names this entry's programme, year or cohort."""
-    year = (entry.year or "").lower()
-    if named.years and any(y in year for y in named.years):
-        return True
-    if named.cohorts and any(re.search(rf"cohort\s*{c}\b", year) for c in named.cohorts):
-        return True
-    return bool(named.programmes) and entry.programme in named.programmes

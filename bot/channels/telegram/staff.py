@@ -14,11 +14,11 @@ import io
 from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes, filters
 
-from bot.answers import group_unanswered
 from bot.channels.telegram.handlers import update_key, user_key
 from bot.channels.telegram.render import escape, say
 from bot.channels.telegram.runtime import services_of
 from bot.export import staff_export
+from bot.unanswered import group_unanswered
 
 STAFF_COMMANDS = ("export", "unanswered", "stats")
 
