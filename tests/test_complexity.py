@@ -16,8 +16,6 @@ from tests.conftest import ROOT
 KNOWN = {
     "bot/flows/model.py:_Checker._step",
     "bot/flows/model.py:_Checker._submission",
-    "bot/store/memory.py:MemoryStore.purge",
-    "bot/store/memory.py:MemoryStore.stats",
 }
 
 

@@ -186,44 +186,51 @@ class MemoryStore(MemoryNotify, Store):
     async def purge(self, now: dt.datetime) -> int:
         # The same rows as SqliteStore.purge, counted the same way.
         before = self._rows()
+        self._purge_drafts(now)
+        self._purge_applications(now)
+        self._purge_the_rest(now)
+        self._compact_sent(now)
+        return before - self._rows()
+
+    def _purge_drafts(self, now: dt.datetime) -> None:
+        """Drafts and conversations untouched for DRAFT_RETENTION."""
         self.sessions = {
             k: v
             for k, v in self.sessions.items()
             if self._answered.get(k, (None, v[1]))[1] >= now - DRAFT_RETENTION
         }
-        old = {
-            a.reference for a in self.applications_ if a.submitted_at < now - APPLICATION_RETENTION
-        }
-        self.mail = [
-            m
-            for m in self.mail
-            if m.reference not in old and m.created_at >= now - APPLICATION_RETENTION
-        ]
-        self.applications_ = [a for a in self.applications_ if a.reference not in old]
-        self.questions = [q for q in self.questions if q.asked_at >= now - UNANSWERED_RETENTION]
         self.transcripts = {
             user: kept
             for user, entries in self.transcripts.items()
             if (kept := [(e, at) for e, at in entries if at >= now - DRAFT_RETENTION])
         }
+
+    def _purge_applications(self, now: dt.datetime) -> None:
+        """Applications past APPLICATION_RETENTION, with their emails."""
+        cutoff = now - APPLICATION_RETENTION
+        old = {a.reference for a in self.applications_ if a.submitted_at < cutoff}
+        self.mail = [m for m in self.mail if m.reference not in old and m.created_at >= cutoff]
+        self.applications_ = [a for a in self.applications_ if a.reference not in old]
+
+    def _purge_the_rest(self, now: dt.datetime) -> None:
+        """Unanswered questions, requests to be told and their notices, each by its limit."""
+        self.questions = [q for q in self.questions if q.asked_at >= now - UNANSWERED_RETENTION]
         self.subscriptions_ = {
             user: sub
             for user, sub in self.subscriptions_.items()
             if sub.created_at >= now - SUBSCRIPTION_RETENTION
         }
         self.notices_ = [n for n in self.notices_ if n.created_at >= now - NOTICE_RETENTION]
-        compacted = {
-            m.id
-            for m in self.mail
-            if m.status == SENT and m.sent_at is not None and m.sent_at < now - SENT_BODY_RETENTION
-        }
+
+    def _compact_sent(self, now: dt.datetime) -> None:
+        """Sent emails' bodies cut to their headers after SENT_BODY_RETENTION."""
+        cutoff = now - SENT_BODY_RETENTION
         self.mail = [
             dataclasses.replace(m, data=compact(m.data, SENT_BODY_RETENTION.days))
-            if m.id in compacted and not m.data.endswith(COMPACTED_TAIL)
+            if _sent_before(m, cutoff) and not m.data.endswith(COMPACTED_TAIL)
             else m
             for m in self.mail
         ]
-        return before - self._rows()
 
     def _rows(self) -> int:
         transcript = sum(len(entries) for entries in self.transcripts.values())
@@ -236,33 +243,38 @@ class MemoryStore(MemoryNotify, Store):
 
     async def stats(self, *, hub_id: str | None = None) -> dict[str, int]:
         apps = [a for a in self.applications_ if hub_id is None or a.hub_id == hub_id]
-        drafts: dict[str, int] = {}
-        if hub_id is None:
-            for state, _ in self.sessions.values():
-                for flow_id in Session.from_json(state).flows:
-                    drafts[flow_id] = drafts.get(flow_id, 0) + 1
-        out = (
-            {}
-            if hub_id is not None
-            else {
-                "users": len(self.sessions),
-                "drafts": sum(1 for s, _ in self.sessions.values() if Session.from_json(s).flows),
-            }
-        )
+        out = self._user_stats() if hub_id is None else {}
         out["applications"] = len(apps)
         for form in sorted({a.form for a in apps}):
             out[f"applications_{form}"] = sum(1 for a in apps if a.form == form)
-        for flow_id in sorted(drafts):
-            out[f"drafts_{flow_id}"] = drafts[flow_id]
+        if hub_id is None:
+            out.update(self._draft_stats())
         out["unanswered"] = len(await self.unanswered(len(self.questions), hub_id=hub_id))
-        references = {a.reference for a in apps}
-        for status in (PENDING, SENT, HELD, FAILED):
-            out[f"mail_{status}"] = sum(
-                1
-                for m in self.mail
-                if m.status == status and (hub_id is None or m.reference in references)
-            )
+        out.update(self._mail_stats({a.reference for a in apps} if hub_id is not None else None))
         return out
+
+    def _user_stats(self) -> dict[str, int]:
+        sessions = [Session.from_json(s) for s, _ in self.sessions.values()]
+        return {"users": len(sessions), "drafts": sum(1 for s in sessions if s.flows)}
+
+    def _draft_stats(self) -> dict[str, int]:
+        drafts: dict[str, int] = {}
+        for state, _ in self.sessions.values():
+            for flow_id in Session.from_json(state).flows:
+                drafts[flow_id] = drafts.get(flow_id, 0) + 1
+        return {f"drafts_{flow_id}": drafts[flow_id] for flow_id in sorted(drafts)}
+
+    def _mail_stats(self, references: set[str | None] | None) -> dict[str, int]:
+        """Emails by status; ``references``: only those of these applications."""
+        mail = [m for m in self.mail if references is None or m.reference in references]
+        return {
+            f"mail_{status}": sum(1 for m in mail if m.status == status)
+            for status in (PENDING, SENT, HELD, FAILED)
+        }
 
     async def close(self) -> None:
         return None
+
+
+def _sent_before(mail: OutboxEntry, cutoff: dt.datetime) -> bool:
+    return mail.status == SENT and mail.sent_at is not None and mail.sent_at < cutoff
