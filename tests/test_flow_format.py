@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from bot.exceptions import KnowledgeError
-from bot.flows.model import Flow, flow_json_schema, load_flows
+from bot.flows.loading import load_flows
+from bot.flows.model import Flow, flow_json_schema
 from tests.conftest import ROOT, run_bot
 
 FLOWS = ROOT / "flows"

@@ -470,7 +470,7 @@ async def test_a_forms_yes_asks_to_be_told_and_no_does_not(
 
 def test_check_refuses_a_notify_role_that_names_no_yes_no_field(tmp_path: Path) -> None:
     from bot.exceptions import KnowledgeError
-    from bot.flows.model import load_flows
+    from bot.flows.loading import load_flows
 
     flows = interest_flows(tmp_path, INTEREST.replace("{field: tell_me,", "{field: contact_name,"))
     with pytest.raises(KnowledgeError) as caught:

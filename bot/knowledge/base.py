@@ -9,7 +9,8 @@ from pathlib import Path
 
 from bot._yaml import LineDict, YamlProblem, load_yaml
 from bot.exceptions import KnowledgeError
-from bot.flows.model import Flow, load_flows
+from bot.flows.loading import load_flows
+from bot.flows.model import Flow
 from bot.knowledge.faq import FaqBase
 from bot.knowledge.faq_file import load_faq
 from bot.knowledge.hub_directory import HubDirectory, load_hubs
