@@ -12,13 +12,9 @@ from radon.complexity import cc_rank, cc_visit
 
 from tests.conftest import ROOT
 
-# Being rewritten by the flow-format and store issues; each is D or worse today.
-KNOWN = {
-    "bot/flows/_checker.py:_Checker._step",
-    "bot/flows/_checker.py:_Checker._submission",
-    "bot/store/memory.py:MemoryStore.purge",
-    "bot/store/memory.py:MemoryStore.stats",
-}
+# Every function once listed here has been split; the list stays, empty, so a new
+# exception has to be written down (and taken off again) where it can be seen.
+KNOWN: set[str] = set()
 
 
 def _above_c() -> set[str]:

@@ -20,7 +20,7 @@ from pydantic import (
 from bot._yaml import LineDict, LineList, Problems, line_of
 from bot.flows._lines import describe, line_at
 from bot.flows._spec import _NEEDS_OPTIONS, TEMPLATE_NAMES, TYPE_PARAMS, WHILE_OPEN_NAMES
-from bot.flows.model import Check, Condition, Flow, Step, Submission
+from bot.flows.model import Check, Condition, Flow, NotifyWhenOpen, Step, Submission
 from bot.flows.validators import VALIDATOR_PARAMS, VALIDATORS
 
 
@@ -75,49 +75,56 @@ class _Checker:
     def _step(self, step: Step) -> None:
         item = _raw_step(self.raw, step.field)
         where = f"step {step.field}"
-        if step.type == "input":
-            if not step.validator:
-                self.add(step.line, f"{where}: missing field 'validator'")
-            elif step.validator not in VALIDATORS:
-                self.add(
-                    line_of(item, "validator"),
-                    f"{where}: unknown validator {step.validator!r} (known: {', '.join(sorted(VALIDATORS))})",
-                )
-            else:
-                self._params(
-                    step, item, VALIDATOR_PARAMS[step.validator], f"validator {step.validator}"
-                )
-        else:
+        self._validator(step, item, where)
+        self._options(step, item, where)
+        if not step.prompt.strip() and step.is_question:
+            self.add(step.line, f"{where}: missing field 'prompt'")
+        if step.when is not None:
+            self._condition(step.when, item.get("when"), where)
+        values = [o.value for o in step.options]
+        if step.criterion is not None and step.options and step.criterion.passes not in values:
+            self.add(
+                line_of(item.get("criterion"), "passes"),
+                f"{where}: criterion passes {step.criterion.passes!r} is not one of its "
+                f"option values ({', '.join(values)})",
+            )
+        if step.next and step.next != "end" and step.next not in self.known:
+            self.add(line_of(item, "next"), f"{where}: 'next' names unknown step {step.next!r}")
+
+    def _validator(self, step: Step, item: LineDict, where: str) -> None:
+        """An input step's validator and its parameters; any other step's own parameters."""
+        if step.type != "input":
             if step.validator:
                 self.add(
                     line_of(item, "validator"), f"{where}: a {step.type} step takes no validator"
                 )
             self._params(step, item, TYPE_PARAMS[step.type], f"a {step.type} step")
+        elif not step.validator:
+            self.add(step.line, f"{where}: missing field 'validator'")
+        elif step.validator not in VALIDATORS:
+            self.add(
+                line_of(item, "validator"),
+                f"{where}: unknown validator {step.validator!r} (known: {', '.join(sorted(VALIDATORS))})",
+            )
+        else:
+            self._params(
+                step, item, VALIDATOR_PARAMS[step.validator], f"validator {step.validator}"
+            )
+
+    def _options(self, step: Step, item: LineDict, where: str) -> None:
+        """Options where the step type needs them, and its ``accept`` among them."""
         if step.type in _NEEDS_OPTIONS and not step.options:
             self.add(step.line, f"{where}: a {step.type} step needs 'options'")
+        values = [o.value for o in step.options]
         if step.type in ("consent", "confirm") and step.options:
             accept = str(
                 step.params.get("accept", "yes" if step.type == "consent" else "confirmed")
             )
-            if accept not in {o.value for o in step.options}:
+            if accept not in values:
                 self.add(
                     line_of(item, "params"),
                     f"{where}: accept {accept!r} is not one of its option values",
                 )
-        if not step.prompt.strip() and step.is_question:
-            self.add(step.line, f"{where}: missing field 'prompt'")
-        if step.when is not None:
-            self._condition(step.when, item.get("when"), where)
-        if step.criterion is not None and step.options:
-            values = [o.value for o in step.options]
-            if step.criterion.passes not in values:
-                self.add(
-                    line_of(item.get("criterion"), "passes"),
-                    f"{where}: criterion passes {step.criterion.passes!r} is not one of its "
-                    f"option values ({', '.join(values)})",
-                )
-        if step.next and step.next != "end" and step.next not in self.known:
-            self.add(line_of(item, "next"), f"{where}: 'next' names unknown step {step.next!r}")
 
     def _params(self, step: Step, item: LineDict, model: type[BaseModel], what: str) -> None:
         try:
@@ -188,6 +195,17 @@ class _Checker:
         assert isinstance(raw, LineDict)
         self._field(line_of(raw, "hub"), "hub", sub.hub, ("hub",))
         self._field(line_of(raw, "title"), "title", sub.title)
+        self._people(sub, raw)
+        if sub.commitments is not None:
+            self._field(line_of(raw, "commitments"), "commitments", sub.commitments, ("confirm",))
+        if sub.notify_when_open is not None:
+            self._notify(sub.notify_when_open, raw.get("notify_when_open"))
+        self._templates(sub, raw)
+        if not any(s.type == "review" for s in self.flow.steps):
+            self.add(line_of(raw), "submission: a form needs a review step before it is submitted")
+
+    def _people(self, sub: Submission, raw: LineDict) -> None:
+        """Who is copied in and who replies: each name and email a field of the form."""
         for key, people in (("cc", sub.cc), ("reply_to", (sub.reply_to,) if sub.reply_to else ())):
             raw_people = raw.get(key)
             for n, person in enumerate(people):
@@ -195,31 +213,33 @@ class _Checker:
                 name = f"{key}[{n + 1}]" if key == "cc" else key
                 self._field(line_of(raw_person, "name"), f"{name}.name", person.name)
                 self._field(line_of(raw_person, "email"), f"{name}.email", person.email, ("email",))
-        if sub.commitments is not None:
-            self._field(line_of(raw, "commitments"), "commitments", sub.commitments, ("confirm",))
-        if (notify := sub.notify_when_open) is not None:
-            raw_notify = raw.get("notify_when_open")
-            self._field(
+
+    def _notify(self, notify: NotifyWhenOpen, raw_notify: Any) -> None:
+        """The "tell me when applications open" question: a yes/no field, and its email."""
+        self._field(
+            line_of(raw_notify, "field"),
+            "notify_when_open.field",
+            notify.field,
+            ("choice", "yes_no"),
+        )
+        step = self.flow.step(notify.field) if notify.field in self.known else None
+        if (
+            step is not None
+            and step.type == "choice"
+            and "yes" not in {o.value for o in step.options}
+        ):
+            self.add(
                 line_of(raw_notify, "field"),
-                "notify_when_open.field",
-                notify.field,
-                ("choice", "yes_no"),
+                f"submission: notify_when_open.field {notify.field!r} has no option "
+                "with value 'yes'",
             )
-            step = self.flow.step(notify.field) if notify.field in self.known else None
-            if (
-                step is not None
-                and step.type == "choice"
-                and "yes" not in {o.value for o in step.options}
-            ):
-                self.add(
-                    line_of(raw_notify, "field"),
-                    f"submission: notify_when_open.field {notify.field!r} has no option "
-                    "with value 'yes'",
-                )
-            if notify.email is not None:
-                self._field(
-                    line_of(raw_notify, "email"), "notify_when_open.email", notify.email, ("email",)
-                )
+        if notify.email is not None:
+            self._field(
+                line_of(raw_notify, "email"), "notify_when_open.email", notify.email, ("email",)
+            )
+
+    def _templates(self, sub: Submission, raw: LineDict) -> None:
+        """Every placeholder in the submission's texts names a field or a known value."""
         if sub.window is not None:
             raw_window = raw.get("window")
             raw_open = raw_window.get("while_open") if isinstance(raw_window, LineDict) else None
@@ -238,14 +258,11 @@ class _Checker:
             "footer",
             "signatures_note",
         ):
-            text = getattr(sub, key)
-            for name in _template_names(text or ""):
+            for name in _template_names(getattr(sub, key) or ""):
                 if name not in allowed:
                     self.add(
                         line_of(raw, key), f"submission: {key} uses unknown placeholder {{{name}}}"
                     )
-        if not any(s.type == "review" for s in self.flow.steps):
-            self.add(line_of(raw), "submission: a form needs a review step before it is submitted")
 
 
 def _unreachable(flow: Flow) -> list[Step]:
