@@ -509,7 +509,8 @@ async def test_web_chat_choose_by_button_answer_and_finish(
     from aiohttp import DummyCookieJar
     from aiohttp.test_utils import TestClient, TestServer
 
-    from bot.channels.web.server import WebConfig, create_app
+    from bot.channels.web.config import WebConfig
+    from bot.channels.web.server import create_app
     from tests.test_web_http import Browser
 
     assistant = Assistant(knowledge, store, today=lambda: day)

@@ -13,14 +13,14 @@ from aiohttp import DummyCookieJar
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.assistant import Assistant, Incoming
-from bot.channels.web.server import (
+from bot.channels.web.config import (
     COOKIE,
     MAX_TEXT_CHARS,
     QuietAccessLogger,
     WebConfig,
-    create_app,
     user_id_for,
 )
+from bot.channels.web.server import create_app
 from bot.store.sqlite import SqliteStore
 
 HUB_SITE = "https://www.enigma-hub.example"

@@ -11,7 +11,8 @@ import sys
 from aiohttp import web
 
 from bot.channels.web.chat import WebChat
-from bot.channels.web.server import QuietAccessLogger, WebConfig, WebServer, create_app
+from bot.channels.web.config import QuietAccessLogger, WebConfig
+from bot.channels.web.server import WebServer, create_app
 from bot.exceptions import ConfigError
 from bot.settings import Settings
 
