@@ -28,74 +28,11 @@ from bot.flows._spec import (
     StepType,
     _Spec,
 )
-from bot.knowledge.text import fold
+from bot.flows._spec import Condition as Condition  # re-exported: part of the flow's model
+from bot.flows._spec import Criterion as Criterion
+from bot.flows._spec import same_answer as same_answer
 
 # -- the flow format ---------------------------------------------------------------------------
-
-
-class Condition(_Spec):
-    """Ask a step only when an earlier answer has one of these option values, or (``same``)
-    when two earlier answers are the same (one person given twice)."""
-
-    field: str | None = Field(None, pattern=FIELD_PATTERN)
-    equals: OneOrMany = Field(
-        (), description="An option value (or a list of them) of the named field."
-    )
-    same: tuple[str, str] | None = Field(
-        None, description="Two field ids: holds when both are answered with the same value."
-    )
-
-    @field_validator("equals", mode="before")
-    @classmethod
-    def _one_or_many(cls, value: Any) -> Any:
-        return [value] if isinstance(value, str | int | float | bool) else value
-
-    @model_validator(mode="after")
-    def _one_kind(self) -> Condition:
-        if (self.same is None) == (self.field is None):
-            raise ValueError("a condition has either 'field' and 'equals', or 'same'")
-        if self.field is not None and not self.equals:
-            raise ValueError("missing field 'equals'")
-        return self
-
-    def fields(self) -> tuple[str, ...]:
-        return self.same if self.same is not None else (self.field or "",)
-
-    def holds(self, answers: Mapping[str, str]) -> bool:
-        if self.same is not None:
-            first, second = (answers.get(f, "") for f in self.same)
-            return bool(first) and same_answer(first, second)
-        return answers.get(self.field or "") in self.equals
-
-
-def same_answer(a: str, b: str) -> bool:
-    """Names match loosely (case, accents, punctuation); addresses only exactly (ignoring
-    case): a.b@school.org and a-b@school.org are two different people."""
-    if "@" in a or "@" in b:
-        return a.strip().casefold() == b.strip().casefold()
-    return fold(a) == fold(b)
-
-
-class Criterion(_Spec):
-    """An essential criterion the answer must meet (``passes`` is the option value that
-    meets it).  An eligibility check gives its verdict at the end; a criterion with
-    ``stop`` or ``advice`` gives it as soon as the answer is given."""
-
-    name: str
-    passes: str = "yes"
-    failure: str = Field(description="Why the criterion matters, said when it is not met.")
-    met: str | None = Field(None, description="Said after 'NAME: met.' when it is met.")
-    advice: str | None = Field(None, description="What to do if it is not met.")
-    stop: bool = Field(
-        False,
-        description="true: an answer that does not meet it ends the form (nothing is kept); "
-        "changed once later questions are answered, it is refused and the answers are kept.",
-    )
-
-    @property
-    def immediate(self) -> bool:
-        """Whether the verdict is given as the question is answered."""
-        return self.stop or self.advice is not None or self.met is not None
 
 
 class Step(_Spec):
