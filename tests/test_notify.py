@@ -576,3 +576,17 @@ async def test_a_notice_that_cannot_be_sent_at_all_is_failed_not_left_sending() 
     assert report.failed == 1
     [notice] = await store.notices()
     assert notice.status == "failed" and "not a chat id" in (notice.error or "")
+
+
+def test_a_forms_request_is_for_the_programme_of_the_forms_window() -> None:
+    from bot.conversation.notify_requests import requested_in_form
+
+    at = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    by_email = requested_in_form(
+        user_id="web:w", programme="workgroups", private=True, answer="yes", email=TEACHER, now=at
+    )
+    in_telegram = requested_in_form(
+        user_id="tg:42", programme="workgroups", private=True, answer="yes", email=None, now=at
+    )
+    assert by_email is not None and by_email.programme == "workgroups"
+    assert in_telegram is not None and in_telegram.programme == "workgroups"

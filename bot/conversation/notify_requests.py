@@ -67,8 +67,10 @@ class NotifyRequests:
         role = flow.submission.notify_when_open if flow and flow.submission else None
         if role is None:
             return
+        window = flow.submission.window if flow and flow.submission else None
         subscription = requested_in_form(
             user_id=incoming.user_id,
+            programme=window.programme if window else PROGRAMME,
             private=incoming.private,
             answer=stored.answers.get(role.field, ""),
             email=stored.answers.get(role.email) if role.email else None,
@@ -159,17 +161,19 @@ async def notify_command(
 def requested_in_form(
     *,
     user_id: str,
+    programme: str,
     private: bool,
     answer: str,
     email: str | None,
     now: dt.datetime,
 ) -> Subscription | None:
     """The request a submitted form's ``notify_when_open`` question made, if it made one:
-    "yes", and a way to reach the teacher (their Telegram chat, or the form's email)."""
+    "yes", and a way to reach the teacher (their Telegram chat, or the form's email), for
+    ``programme`` (the form's ``submission.window.programme``)."""
     if answer.strip().lower() != "yes" or not private:
         return None
     if user_id.startswith("tg:") and user_id.count(":") == 1:
-        return Subscription(user_id, PROGRAMME, TELEGRAM, user_id[3:], now)
+        return Subscription(user_id, programme, TELEGRAM, user_id[3:], now)
     if email:
-        return Subscription(user_id, PROGRAMME, EMAIL, email, now)
+        return Subscription(user_id, programme, EMAIL, email, now)
     return None
