@@ -79,22 +79,9 @@ def clean(text: str) -> str:
     return " ".join(strip_control(text).split())
 
 
-def _bounded(text: str, what: str, low: int, high: int) -> Checked:
-    value = clean(text)
-    if not value:
-        return Checked(None, f"Please type the {what}; an empty answer can't be saved.")
-    if len(value) < low:
-        return Checked(None, f"That looks too short for the {what} (at least {low} characters).")
-    if len(value) > high:
-        return Checked(
-            None, f"That is {len(value)} characters; the {what} can be at most {high} characters."
-        )
-    if not re.search(r"[^\W\d_]", value):
-        return Checked(None, f"The {what} should contain letters, not only numbers or symbols.")
-    return Checked(value)
-
-
 def bounded(text: str, what: str, low: int, high: int) -> Checked:
+    """``text`` cleaned, refused when empty, shorter than ``low``, longer than ``high`` or
+    without a letter; ``what`` names the answer in the message."""
     value = clean(text)
     if not value:
         return Checked(None, f"Please type the {what}; an empty answer can't be saved.")
