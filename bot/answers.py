@@ -76,6 +76,11 @@ _HUB_LOOKUP = re.compile(
     r"\b(our|my|local|nearest) (local )?(maths )?hub\b"
 )
 SHORT_HUB_QUESTION = 5
+# Entries about the hub directory itself (new hubs, a region's hubs, a renamed hub): a
+# message the knowledge base reads as one of these, and which names a place or hub, is
+# answered better by the finder when it asks which hub or who leads one.
+HUB_DIRECTORY_ENTRIES = ("hub-new-hubs", "hub-turing-nw", "hubs-")
+_ASKS_WHO_LEADS = re.compile(r"\b(who (leads|runs)|lead schools?|led by|is it still|run from)\b")
 # Entries that only say what a hub is or how to find one: a named place answers better.
 HUB_QUESTIONS = frozenset({HUB_FINDER_ENTRY, "hub-what-is"})
 _BYE = re.compile(r"^(bye+|goodbye|good bye|see (you|ya)|cya|later|ttyl|night|good night)$")
@@ -175,7 +180,10 @@ def answer_question(
     hub_worded = result.tier != "confident" or (
         result.entry is not None and result.entry.id in HUB_QUESTIONS
     )
-    if hub_worded and (hub := hub_answer(knowledge, question)) is not None:
+    about_hubs = _about_the_hubs(result)
+    if (hub_worded or (about_hubs and _ASKS_WHO_LEADS.search(fold(question)))) and (
+        hub := hub_answer(knowledge, question, about_hubs=about_hubs)
+    ) is not None:
         return hub
     if result.entry is None:
         return _decline(question, result)
@@ -255,11 +263,18 @@ def _decline(question: str, result: MatchResult) -> Answer:
     )
 
 
-def hub_answer(knowledge: Knowledge, question: str) -> Answer | None:
+def _about_the_hubs(result: MatchResult) -> bool:
+    """Whether the knowledge base reads the message as one about the hub directory
+    ("is it still Matrix Essex and Herts for us?" has no word "hub" but names one)."""
+    best = result.entry or (result.suggestions[0] if result.suggestions else None)
+    return best is not None and best.id.startswith(HUB_DIRECTORY_ENTRIES)
+
+
+def hub_answer(knowledge: Knowledge, question: str, *, about_hubs: bool = False) -> Answer | None:
     """"Which hub covers Reading?", "Jurassic Maths Hub lead school?": the hub finder's
     answer (the hub, its lead school and contact), when the message names a place or hub."""
     folded = fold(question)
-    if not HUB_WORDS & set(folded.split()) or not (
+    if not (about_hubs or HUB_WORDS & set(folded.split())) or not (
         _HUB_LOOKUP.search(folded) or len(folded.split()) <= SHORT_HUB_QUESTION
     ):
         return None

@@ -359,6 +359,10 @@ def test_phrasings_found_by_a_held_out_set(
         ("we're in thurrock. is our hub still matrix essex and herts?", "Venn Essex"),
         ("jurassic maths hub lead school?", "The Woodroffe School"),
         ("blackpool secondary - hub?", "Abacus NW"),
+        # No word "hub": the old hub's name is what makes it a hub question.
+        ("we're in thurrock. is it still matrix essex and herts for us?", "Venn Essex"),
+        ("who leads venn essex maths hub?", "Lead school: not in our sources"),
+        ("is it still north west two?", "Ashton on Mersey"),
     ],
 )
 def test_hub_questions_are_answered_by_the_hub_finder_in_every_channel(
@@ -401,3 +405,19 @@ def test_mix_ups_of_dates_and_programmes_get_the_distinguishing_facts(
 def test_a_named_cohort_is_not_answered_with_another_cohorts_dates(knowledge: Knowledge) -> None:
     answer = answer_question(knowledge, "deadline for cohort 10?", TODAY)
     assert answer.entry is not None and answer.entry.id != "specialist-closing-date"
+
+
+@pytest.mark.parametrize(
+    ("question", "fact"),
+    [
+        ("is the cohort 11 deadline 23rd april 2025?", "23 April 2026"),
+        ("deadline is 23/04/2026 right?", "23 April 2026"),
+        ("does the specialist window open on 16th december 2025", "16 December 2025"),
+    ],
+)
+def test_a_date_being_checked_does_not_hide_the_question(
+    knowledge: Knowledge, question: str, fact: str
+) -> None:
+    # The date is the user's guess; the entry is found by the other words and gives the true one.
+    answer = answer_question(knowledge, question, TODAY)
+    assert answer.answered and fact in answer.text, answer.text

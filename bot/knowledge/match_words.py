@@ -19,6 +19,18 @@ YEAR = re.compile(r"\b(?:20)?(1[4-9]|[23][0-9])\s*[/-]\s*(?:20)?(1[5-9]|[23][0-9
 # Also the common misspellings ("deadlne for cohrot 11").
 COHORT = re.compile(r"\b(?:cohort|cohrot|cohot|cohart|cohrt|chort|cohorot)\s*(\d{1,2})\b")
 
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+    r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+)
+_DAY = r"(?:[12]?\d|3[01])(?:st|nd|rd|th)?"
+# A whole date in a question ("is the deadline 23rd April 2025?", "23/04/2026 right?") says
+# which fact the user is checking, not which answer they want: the entry is found by the
+# other words and its answer carries the true date. A lone month ("open in December?") stays.
+_DATE = re.compile(
+    rf"\b(?:{_DAY}\s+(?:of\s+)?{_MONTH}(?:\s+(?:20)?\d\d)?|{_MONTH}\s+{_DAY}(?:\s+(?:20)?\d\d)?"
+    rf"|{_DAY}\s+(?:0?[1-9]|1[0-2])\s+(?:20)?\d\d)\b"
+)
 
 
 @dataclass(frozen=True)
@@ -79,7 +91,8 @@ class Normaliser:
         return " ".join(w for w in (TEXT_SPEAK.get(word, word) for word in folded.split()) if w)
 
     def tokens(self, text: str) -> list[str]:
-        words = self._replace(self.respell(fold(text[:MAX_QUERY_CHARS])).split())
+        folded = _DATE.sub(" ", fold(text[:MAX_QUERY_CHARS]))
+        words = self._replace(self.respell(folded).split())
         out: list[str] = []
         for word in words:
             if word in self.canonical:
