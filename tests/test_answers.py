@@ -12,6 +12,7 @@ import pytest
 
 from bot.answers import BY_PROGRAMME_INTRO, NOT_SURE, WAY_ON, answer_question, small_talk
 from bot.knowledge.base import Knowledge
+from bot.knowledge.match_words import Normaliser
 from bot.knowledge.text import segments
 from tests.answers_kb import small_knowledge
 
@@ -343,6 +344,7 @@ def test_a_second_question_is_answered_for_the_programme_the_message_names(
         # Not the two years' experience a teacher needs (a tie on "cohort 11" + "long").
         ("how long is cohort 11", "two-year professional development"),
         ("how many years is cohort 11", "two-year professional development"),
+        ("how many teachers was each hub allowed in the first specialist cohort", "up to four"),
     ],
 )
 def test_phrasings_found_by_a_held_out_set(
@@ -424,3 +426,9 @@ def test_a_date_being_checked_does_not_hide_the_question(
     # The date is the user's guess; the entry is found by the other words and gives the true one.
     answer = answer_question(knowledge, question, TODAY)
     assert answer.answered and fact in answer.text, answer.text
+
+
+def test_chat_spellings_are_read_as_the_words_they_stand_for() -> None:
+    assert Normaliser.respell("cn u tell me wen ppl hv to apply") == (
+        "can you tell me when people have to apply"
+    )
