@@ -432,3 +432,23 @@ def test_chat_spellings_are_read_as_the_words_they_stand_for() -> None:
     assert Normaliser.respell("cn u tell me wen ppl hv to apply") == (
         "can you tell me when people have to apply"
     )
+
+
+@pytest.mark.parametrize(
+    ("question", "tier"),
+    [
+        # Travel costs are the Specialist Programme's fact: the best Work Group entry (its
+        # support) is about something else, so it is not given as the answer.
+        ("can advocates claim travel", "decline"),
+        ("are advocates' travel costs covered", "decline"),
+        # The Specialist's headteacher entry leads a little: the Work Group answer is shown
+        # as likely, with the Specialist's offered beside it.
+        ("do advocates need their head to sign anything", "likely"),
+    ],
+)
+def test_a_fact_only_the_other_programme_has_is_offered_not_answered(
+    knowledge: Knowledge, question: str, tier: str
+) -> None:
+    answer = answer_question(knowledge, question, TODAY)
+    assert answer.tier == tier, answer.text
+    assert answer.suggestions[0].programme == "specialist", answer.suggestions

@@ -40,7 +40,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.knowledge.faq import FaqBase, FaqEntry
-from bot.knowledge.match_family import MAX_ANSWERS, for_programmes
+from bot.knowledge.match_family import MAX_ANSWERS, for_programmes, other_programmes_fact
 from bot.knowledge.match_index import MatchIndex
 from bot.knowledge.match_units import Unit, message_units
 from bot.knowledge.match_words import COHORT, Mentions, Normaliser
@@ -76,7 +76,6 @@ _ASKS_WHEN = re.compile(
 )
 _ASKS_COUNT = re.compile(r"\bhow (many|much)\b|\bnumber of\b")
 INTENT_FACTOR = 0.75
-
 
 
 @dataclass(frozen=True)
@@ -230,6 +229,13 @@ class FaqMatcher:
             )
             return MatchResult(None, score, suggestions)
         tier = "confident" if score >= CONFIDENT else "likely"
+        if (other := other_programmes_fact(self.entries, units, named, ranked[0])) is not None:
+            # The other programme's entry fits better: offer it, and never answer confidently.
+            found = [other[0], *(self.entries[i] for s, i in ranked if s >= SUGGEST)]
+            if other[1]:
+                return MatchResult(None, score, tuple(dict.fromkeys(found))[:MAX_SUGGESTIONS])
+            offered = tuple(dict.fromkeys(e for e in found if e is not top))[:MAX_SUGGESTIONS]
+            return MatchResult(top, score, offered, "likely", (top,))
         asked = [(self._position(top_index, units), top)]
         if tier == "confident":
             asked += self._second_questions(units, named, top)
