@@ -175,15 +175,7 @@ def answer_question(
     if (early := _not_a_question(question, limit)) is not None:
         return early
     result = knowledge.matcher.match(question[:MAX_QUERY_CHARS])
-    # A hub question the knowledge base does not answer outright ("which hub covers
-    # Reading?") is the hub finder's; "how many places has Solent got?" stays a question.
-    hub_worded = result.tier != "confident" or (
-        result.entry is not None and result.entry.id in HUB_QUESTIONS
-    )
-    about_hubs = _about_the_hubs(result)
-    if (hub_worded or (about_hubs and _ASKS_WHO_LEADS.search(fold(question)))) and (
-        hub := hub_answer(knowledge, question, about_hubs=about_hubs)
-    ) is not None:
+    if (hub := _hub_question(knowledge, question, result)) is not None:
         return hub
     if result.entry is None:
         return _decline(question, result)
@@ -263,6 +255,18 @@ def _decline(question: str, result: MatchResult) -> Answer:
     )
 
 
+def _hub_question(knowledge: Knowledge, question: str, result: MatchResult) -> Answer | None:
+    """A hub question the knowledge base does not answer outright ("which hub covers
+    Reading?") is the hub finder's; "how many places has Solent got?" stays a question."""
+    hub_worded = result.tier != "confident" or (
+        result.entry is not None and result.entry.id in HUB_QUESTIONS
+    )
+    about_hubs = _about_the_hubs(result)
+    if hub_worded or (about_hubs and _ASKS_WHO_LEADS.search(fold(question))):
+        return hub_answer(knowledge, question, about_hubs=about_hubs)
+    return None
+
+
 def _about_the_hubs(result: MatchResult) -> bool:
     """Whether the knowledge base reads the message as one about the hub directory
     ("is it still Matrix Essex and Herts for us?" has no word "hub" but names one)."""
@@ -271,7 +275,7 @@ def _about_the_hubs(result: MatchResult) -> bool:
 
 
 def hub_answer(knowledge: Knowledge, question: str, *, about_hubs: bool = False) -> Answer | None:
-    """"Which hub covers Reading?", "Jurassic Maths Hub lead school?": the hub finder's
+    """ "Which hub covers Reading?", "Jurassic Maths Hub lead school?": the hub finder's
     answer (the hub, its lead school and contact), when the message names a place or hub."""
     folded = fold(question)
     if not (about_hubs or HUB_WORDS & set(folded.split())) or not (

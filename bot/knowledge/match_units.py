@@ -61,3 +61,11 @@ def message_units(words: MatchIndex, question: str) -> list[Unit]:
                 left = max(total - words.weight(pair), 0.0)
                 units.append(Unit(pair, False, left, i, f"{parts[i - 1][0]} {text}"))
     return units
+
+
+def asked_at(index: int, units: list[Unit]) -> int:
+    """Where in the message the question entry ``index`` answers was asked (for ordering)."""
+    for unit in units[1:]:
+        if unit.question and unit.scores and max(unit.scores, key=unit.scores.__getitem__) == index:
+            return unit.position
+    return -1

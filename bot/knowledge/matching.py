@@ -25,12 +25,12 @@ than "I'm not sure".  Programmes and years named in the question steer the choic
 entries sharing a ``topic`` (the same question for another programme or year) are
 answered together when the question does not say which one it means.
 
-Where each part lives: reading text into tokens and spotting the programmes, years and
-cohorts a message names is :mod:`bot.knowledge.match_words` (its stop words
-:mod:`bot.knowledge.stopwords`); the vocabulary built once and the scoring of one unit
-is :mod:`bot.knowledge.match_index`; cutting a message into units is
-:mod:`bot.knowledge.match_units`; the assistant's own entries are
-:mod:`bot.knowledge.self_entry`.  This module ranks the entries and decides what to answer.
+Where each part lives: tokens and the programmes, years and cohorts a message names,
+:mod:`~bot.knowledge.match_words` (stop words: :mod:`~bot.knowledge.stopwords`); the
+vocabulary and the scoring of one unit, :mod:`~bot.knowledge.match_index`; cutting a
+message into units, :mod:`~bot.knowledge.match_units`; which programme's version to give,
+:mod:`~bot.knowledge.match_family`; the assistant's own entries,
+:mod:`~bot.knowledge.self_entry`.  This module ranks the entries and decides what to answer.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from bot.knowledge.faq import FaqBase, FaqEntry
 from bot.knowledge.match_family import MAX_ANSWERS, for_programmes, other_programmes_fact
 from bot.knowledge.match_index import MatchIndex
-from bot.knowledge.match_units import Unit, message_units
+from bot.knowledge.match_units import Unit, asked_at, message_units
 from bot.knowledge.match_words import COHORT, Mentions, Normaliser
 from bot.knowledge.self_entry import SELF_ENTRIES, SELF_SYNONYMS
 from bot.knowledge.text import fold
@@ -229,21 +229,16 @@ class FaqMatcher:
             )
             return MatchResult(None, score, suggestions)
         tier = "confident" if score >= CONFIDENT else "likely"
-        if (other := other_programmes_fact(self.entries, units, named, ranked[0])) is not None:
-            # The other programme's entry fits better: offer it, and never answer confidently.
-            found = [other[0], *(self.entries[i] for s, i in ranked if s >= SUGGEST)]
-            if other[1]:
-                return MatchResult(None, score, tuple(dict.fromkeys(found))[:MAX_SUGGESTIONS])
-            offered = tuple(dict.fromkeys(e for e in found if e is not top))[:MAX_SUGGESTIONS]
-            return MatchResult(top, score, offered, "likely", (top,))
-        asked = [(self._position(top_index, units), top)]
+        if (offer := self._other_programmes(units, named, ranked)) is not None:
+            return offer
+        asked = [(asked_at(top_index, units), top)]
         if tier == "confident":
             asked += self._second_questions(units, named, top)
         asked.sort(key=lambda p: p[0])
         answers: list[FaqEntry] = []
         by_programme = False
         for _, entry in asked:
-            family = self._for_programmes(entry, named, ranked)
+            family = for_programmes(self.faq, self.entries, entry, named, ranked)
             by_programme = by_programme or len(family) > 1
             answers += [e for e in family if e not in answers]
         answers = answers[:MAX_ANSWERS]
@@ -255,22 +250,18 @@ class FaqMatcher:
         )[:MAX_SUGGESTIONS]
         return MatchResult(top, score, others, tier, tuple(answers), by_programme)
 
-    @staticmethod
-    def _position(index: int, units: list[Unit]) -> int:
-        """Where in the message the question an entry answers was asked (for ordering)."""
-        for unit in units[1:]:
-            if (
-                unit.question
-                and unit.scores
-                and max(unit.scores, key=unit.scores.__getitem__) == index
-            ):
-                return unit.position
-        return -1
-
-    def _for_programmes(
-        self, top: FaqEntry, named: Mentions, ranked: list[tuple[float, int]]
-    ) -> list[FaqEntry]:
-        return for_programmes(self.faq, self.entries, top, named, ranked)
+    def _other_programmes(
+        self, units: list[Unit], named: Mentions, ranked: list[tuple[float, int]]
+    ) -> MatchResult | None:
+        """When the other programme's entry fits better: offer it, never answer confidently."""
+        if (other := other_programmes_fact(self.entries, units, named, ranked[0])) is None:
+            return None
+        top, score = self.entries[ranked[0][1]], round(ranked[0][0])
+        found = [other[0], *(self.entries[i] for s, i in ranked if s >= SUGGEST)]
+        if other[1]:
+            return MatchResult(None, score, tuple(dict.fromkeys(found))[:MAX_SUGGESTIONS])
+        offered = tuple(dict.fromkeys(e for e in found if e is not top))[:MAX_SUGGESTIONS]
+        return MatchResult(top, score, offered, "likely", (top,))
 
     def _second_questions(
         self, units: list[Unit], named: Mentions, top: FaqEntry
@@ -299,4 +290,3 @@ class FaqMatcher:
                 taken.add(entry.topic)
             extra.append((unit.position, entry))
         return extra
-
