@@ -452,3 +452,12 @@ def test_a_fact_only_the_other_programme_has_is_offered_not_answered(
     answer = answer_question(knowledge, question, TODAY)
     assert answer.tier == tier, answer.text
     assert answer.suggestions[0].programme == "specialist", answer.suggestions
+
+
+def test_a_short_message_about_a_word_the_documents_never_use_is_not_guessed_at(
+    knowledge: Knowledge,
+) -> None:
+    # "maternity" is one word in three and unknown: the "leave" of "can I leave the form
+    # and come back?" is no reason to offer that answer as likely.
+    answer = answer_question(knowledge, "im on maternity leave can i apply", TODAY)
+    assert answer.tier == "decline", answer.text

@@ -58,6 +58,11 @@ SUGGEST = 22
 # as "I think you're asking about ...", with the alternatives, never as the answer.
 CLEAR_LEADER = 40
 CLEAR_GAP = 15
+# A short message that scores low because of a word the knowledge base does not know ("im
+# on maternity leave can i apply": one word in three) is declined, not guessed at: that
+# word is what it asks about.  A quarter of unknown words, or a long message, is excused.
+CLEAR_LEADER_TOKENS = 8
+CLEAR_LEADER_UNKNOWN = 0.25
 # A second question in the same message is answered from a lower score: it is judged
 # partly against the first question, which it does not explain.
 SECOND_QUESTION = 47
@@ -178,7 +183,10 @@ class FaqMatcher:
         near_miss = bool(set(units[0].tokens) & self.words.off_domain) or self._unknown_period(
             named
         )
-        return not near_miss and top >= CLEAR_LEADER and top - second >= CLEAR_GAP
+        tokens = units[0].tokens
+        unknown = sum(t not in self.words.idf and t not in self.words.answer_only for t in tokens)
+        excused = unknown < CLEAR_LEADER_UNKNOWN * len(tokens) or len(tokens) >= CLEAR_LEADER_TOKENS
+        return excused and not near_miss and top >= CLEAR_LEADER and top - second >= CLEAR_GAP
 
     def _check_intent(self, unit: Unit) -> None:
         """Lower entries whose answer lacks the kind of fact the unit asks for."""
