@@ -345,6 +345,12 @@ def test_a_second_question_is_answered_for_the_programme_the_message_names(
         ("how long is cohort 11", "two-year professional development"),
         ("how many years is cohort 11", "two-year professional development"),
         ("how many teachers was each hub allowed in the first specialist cohort", "up to four"),
+        # Found by probing: an acronym's "stand for", "one of us" (not "1 year"), the hub first.
+        ("what does EoI stand for", "Expression of Interest"),
+        ("what does TfM stand for", "teaching for mastery"),
+        ("can only one of us do the work group", "two teachers"),
+        ("is it 5.5 days central in year 2 as well", "5.5 days"),
+        ("do i need to tell the hub before applying for cohort 11 or just fill in the form", "NCETM website"),
     ],
 )
 def test_phrasings_found_by_a_held_out_set(
