@@ -20,9 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bot.hub_questions import hub_reply
 from bot.knowledge.base import Knowledge
 from bot.knowledge.faq import FaqEntry
-from bot.knowledge.hub_text import describe_search
 from bot.knowledge.match_words import MAX_QUERY_CHARS
 from bot.knowledge.matching import MatchResult
 from bot.knowledge.self_entry import SELF_ANSWERED, SELF_ENTRY
@@ -63,26 +63,6 @@ _ACK = re.compile(
     r"ok (cool|great|got it|then)|fair enough|makes sense|i see|ah ok|oh ok|hmm+|lol|haha+|"
     r"right ok|will do)$"
 )
-# A message with one of these words that names a place is a hub search, in every channel.
-HUB_WORDS = frozenset({"hub", "hubs", "postcode", "postcodes"})
-HUB_FINDER_ENTRY = "hub-finder"
-# Asking *which* hub, or who leads one: "which hub covers swindon", "hub for PO30",
-# "jurassic maths hub lead school?"; or a message short enough to be a search
-# ("blackpool secondary - hub?").  "How many places has Solent got?" is not one.
-_HUB_LOOKUP = re.compile(
-    r"\b(which|what|whats|wat|wich)\b(\s+\S+){0,6}?\s+hubs?\b|\bhubs?\s+(for|covers?|"
-    r"covering|serves?|serving|near|in|are we|am i|is (it|ours|ours now))\b|"
-    r"\blead schools?\b|\brun from\b|\bwho (leads|runs)\b|\bled by\b|\bis it still\b|"
-    r"\b(our|my|local|nearest) (local )?(maths )?hub\b"
-)
-SHORT_HUB_QUESTION = 5
-# Entries about the hub directory itself (new hubs, a region's hubs, a renamed hub): a
-# message the knowledge base reads as one of these, and which names a place or hub, is
-# answered better by the finder when it asks which hub or who leads one.
-HUB_DIRECTORY_ENTRIES = ("hub-new-hubs", "hub-turing-nw", "hubs-")
-_ASKS_WHO_LEADS = re.compile(r"\b(who (leads|runs)|lead schools?|led by|is it still|run from)\b")
-# Entries that only say what a hub is or how to find one: a named place answers better.
-HUB_QUESTIONS = frozenset({HUB_FINDER_ENTRY, "hub-what-is"})
 _BYE = re.compile(r"^(bye+|goodbye|good bye|see (you|ya)|cya|later|ttyl|night|good night)$")
 
 
@@ -175,8 +155,10 @@ def answer_question(
     if (early := _not_a_question(question, limit)) is not None:
         return early
     result = knowledge.matcher.match(question[:MAX_QUERY_CHARS])
-    if (hub := _hub_question(knowledge, question, result)) is not None:
-        return hub
+    if (hub := hub_reply(knowledge, question, result)) is not None:
+        text, entry = hub
+        entries = (entry,) if entry is not None else ()
+        return Answer(question, text, entry, 100, (), "confident", entries, text)
     if result.entry is None:
         return _decline(question, result)
 
@@ -253,42 +235,3 @@ def _decline(question: str, result: MatchResult) -> Answer:
     return Answer(
         question, text, None, result.score, result.suggestions, "decline", (), chat, options
     )
-
-
-def _hub_question(knowledge: Knowledge, question: str, result: MatchResult) -> Answer | None:
-    """A hub question the knowledge base does not answer outright ("which hub covers
-    Reading?") is the hub finder's; "how many places has Solent got?" stays a question."""
-    hub_worded = result.tier != "confident" or (
-        result.entry is not None and result.entry.id in HUB_QUESTIONS
-    )
-    about_hubs = _about_the_hubs(result)
-    if hub_worded or (about_hubs and _ASKS_WHO_LEADS.search(fold(question))):
-        return hub_answer(knowledge, question, about_hubs=about_hubs)
-    return None
-
-
-def _about_the_hubs(result: MatchResult) -> bool:
-    """Whether the knowledge base reads the message as one about the hub directory
-    ("is it still Matrix Essex and Herts for us?" has no word "hub" but names one)."""
-    best = result.entry or (result.suggestions[0] if result.suggestions else None)
-    return best is not None and best.id.startswith(HUB_DIRECTORY_ENTRIES)
-
-
-def hub_answer(knowledge: Knowledge, question: str, *, about_hubs: bool = False) -> Answer | None:
-    """ "Which hub covers Reading?", "Jurassic Maths Hub lead school?": the hub finder's
-    answer (the hub, its lead school and contact), when the message names a place or hub."""
-    folded = fold(question)
-    if not (about_hubs or HUB_WORDS & set(folded.split())) or not (
-        _HUB_LOOKUP.search(folded) or len(folded.split()) <= SHORT_HUB_QUESTION
-    ):
-        return None
-    search = knowledge.finder.find(question)
-    if search.status not in ("found", "ambiguous", "outside"):
-        return None
-    text = describe_search(search)
-    try:
-        entry: FaqEntry | None = knowledge.faq.entry(HUB_FINDER_ENTRY)
-    except KeyError:
-        entry = None
-    entries = (entry,) if entry is not None else ()
-    return Answer(question, text, entry, 100, (), "confident", entries, text)

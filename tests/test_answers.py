@@ -374,6 +374,9 @@ def test_phrasings_found_by_a_held_out_set(
         ("we're in thurrock. is it still matrix essex and herts for us?", "Venn Essex"),
         ("who leads venn essex maths hub?", "Lead school: not in our sources"),
         ("is it still north west two?", "Ashton on Mersey"),
+        # A message that only says where the school is: its hub, as in the chat.
+        ("we're on the isle of wight", "Solent"),
+        ("our school is in leeds", "West Yorkshire"),
     ],
 )
 def test_hub_questions_are_answered_by_the_hub_finder_in_every_channel(

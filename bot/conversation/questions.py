@@ -11,12 +11,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from bot.answers import HUB_WORDS, answer_question, entry_text
+from bot.answers import answer_question, entry_text
 from bot.conversation import texts
 from bot.conversation.forms import Forms
 from bot.conversation.hubs import Hubs
 from bot.conversation.turn import Incoming, Turn
 from bot.flows.engine import match_option
+from bot.hub_questions import HUB_WORDS, says_more_than_where
 from bot.knowledge.base import Knowledge
 from bot.knowledge.faq import FaqEntry
 from bot.knowledge.hub_text import PLACE_CHOICE
@@ -27,16 +28,6 @@ from bot.session import Session
 from bot.store.ports import UnansweredPort
 
 MAX_QUESTION_CHARS = 1000
-# A message with one of these words and a place is a hub search ("our postcode is LS6 3QS").
-# "Our school is in Leeds": a statement that says only where someone is is told its Maths
-# Hub. Any other word ("we're in Cumbria, no travel money I guess") makes it a question for
-# the knowledge base.
-_WHERE_WORDS = frozenset(
-    {"i", "im", "we", "were", "re", "are", "am", "is", "our", "my", "school", "schools",
-     "academy", "trust", "mat", "college", "a", "an", "the", "in", "at", "near", "from",
-     "based", "teach", "work", "live", "located", "hello", "hi", "hey", "secondary",
-     "around", "just", "outside", "of", "area", "town", "city", "county", "here", "s"}
-)  # fmt: skip
 
 Welcome = Callable[[Session, Turn, bool], None]
 
@@ -134,8 +125,7 @@ class Questions:
         # A place outside England is answered from the knowledge base (England only).
         if search.status not in ("found", "ambiguous"):
             return False
-        place = set(fold(search.recognised or "").split())
-        if words - place - _WHERE_WORDS:
+        if says_more_than_where(text, set(fold(search.recognised or "").split())):
             return False
         self.hubs.say(session, search, turn)
         return True

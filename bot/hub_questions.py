@@ -1,0 +1,110 @@
+"""Which messages are hub questions, and the hub finder's reply to them, in every channel.
+
+A question about a programme can name a hub in passing ("how many places has South
+Yorkshire Maths Hub got?"); a hub question may not say "hub" ("is it still Matrix Essex and
+Herts for us?").  The rules that tell them apart live here, beside :mod:`bot.answers`,
+which asks them first.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.knowledge.base import Knowledge
+from bot.knowledge.faq import FaqEntry
+from bot.knowledge.hub_text import describe_search
+from bot.knowledge.hubs import HubSearch
+from bot.knowledge.matching import MatchResult
+from bot.knowledge.text import fold
+
+# A message with one of these words that names a place is a hub search, in every channel.
+HUB_WORDS = frozenset({"hub", "hubs", "postcode", "postcodes"})
+HUB_FINDER_ENTRY = "hub-finder"
+# Asking *which* hub, or who leads one: "which hub covers swindon", "hub for PO30",
+# "jurassic maths hub lead school?"; or a message short enough to be a search
+# ("blackpool secondary - hub?").  "How many places has Solent got?" is not one.
+_HUB_LOOKUP = re.compile(
+    r"\b(which|what|whats|wat|wich)\b(\s+\S+){0,6}?\s+hubs?\b|\bhubs?\s+(for|covers?|"
+    r"covering|serves?|serving|near|in|are we|am i|is (it|ours|ours now))\b|"
+    r"\blead schools?\b|\brun from\b|\bwho (leads|runs)\b|\bled by\b|\bis it still\b|"
+    r"\b(our|my|local|nearest) (local )?(maths )?hub\b"
+)
+_SHORT_HUB_QUESTION = 5
+# Entries about the hub directory itself (new hubs, a region's hubs, a renamed hub): a
+# message the knowledge base reads as one of these, and which names a place or hub, is
+# answered better by the finder when it asks which hub or who leads one.
+_HUB_DIRECTORY_ENTRIES = ("hub-new-hubs", "hub-turing-nw", "hubs-")
+_ASKS_WHO_LEADS = re.compile(r"\b(who (leads|runs)|lead schools?|led by|is it still|run from)\b")
+# Entries that only say what a hub is or how to find one: a named place answers better.
+_HUB_QUESTIONS = frozenset({HUB_FINDER_ENTRY, "hub-what-is"})
+_LONGEST_PLACE = 5  # words ("Newcastle upon Tyne", "Isle of Wight")
+# Words that only say where someone is: "we're a school in Leeds", "our academy is near York".
+_WHERE_WORDS = frozenset(
+    {"i", "im", "we", "were", "re", "are", "am", "is", "our", "my", "school", "schools",
+     "academy", "trust", "mat", "college", "a", "an", "the", "in", "at", "near", "from",
+     "based", "teach", "work", "live", "located", "hello", "hi", "hey", "secondary",
+     "around", "just", "outside", "of", "area", "town", "city", "county", "here", "s", "on"}
+)  # fmt: skip
+
+
+def hub_reply(
+    knowledge: Knowledge, question: str, result: MatchResult
+) -> tuple[str, FaqEntry | None] | None:
+    """The hub finder's reply, and the hub-finder entry, when the message is a hub question.
+
+    A hub question the knowledge base does not answer outright ("which hub covers
+    Reading?"), or a message that only says where the school is ("we're on the Isle of
+    Wight"), is the finder's; "how many places has Solent got?" stays a question."""
+    hub_worded = result.tier != "confident" or (
+        result.entry is not None and result.entry.id in _HUB_QUESTIONS
+    )
+    about_hubs = _about_the_hubs(result)
+    search = _where_the_school_is(knowledge, question)
+    if search is None and (hub_worded or (about_hubs and _ASKS_WHO_LEADS.search(fold(question)))):
+        search = _hub_search(knowledge, question, about_hubs=about_hubs)
+    if search is None:
+        return None
+    try:
+        entry: FaqEntry | None = knowledge.faq.entry(HUB_FINDER_ENTRY)
+    except KeyError:
+        entry = None
+    return describe_search(search), entry
+
+
+def _where_the_school_is(knowledge: Knowledge, question: str) -> HubSearch | None:
+    """The search for a message that only says where the school is ("our school is in
+    Leeds", "we're on the isle of wight"): any other word keeps it a question."""
+    rest = set(fold(question).split()) - _WHERE_WORDS
+    if not rest or len(rest) > _LONGEST_PLACE:
+        return None  # not worth a search: no place fits in what is left
+    search = knowledge.finder.find(question)
+    if search.status not in ("found", "ambiguous"):
+        return None
+    place = set(fold(search.recognised or "").split())
+    return None if says_more_than_where(question, place) else search
+
+
+def says_more_than_where(text: str, place: set[str]) -> bool:
+    """Whether ``text`` says anything but where someone is (the place's own words aside)."""
+    return bool(set(fold(text).split()) - place - _WHERE_WORDS)
+
+
+def _about_the_hubs(result: MatchResult) -> bool:
+    """Whether the knowledge base reads the message as one about the hub directory
+    ("is it still Matrix Essex and Herts for us?" has no word "hub" but names one)."""
+    best = result.entry or (result.suggestions[0] if result.suggestions else None)
+    return best is not None and best.id.startswith(_HUB_DIRECTORY_ENTRIES)
+
+
+def _hub_search(knowledge: Knowledge, question: str, *, about_hubs: bool) -> HubSearch | None:
+    """ "Which hub covers Reading?", "Jurassic Maths Hub lead school?": the finder's search,
+    when the message asks which hub (or is short) and names a place or hub."""
+    folded = fold(question)
+    if not (about_hubs or HUB_WORDS & set(folded.split())) or not (
+        _HUB_LOOKUP.search(folded) or len(folded.split()) <= _SHORT_HUB_QUESTION
+    ):
+        return None
+    search = knowledge.finder.find(question)
+    if search.status not in ("found", "ambiguous", "outside"):
+        return None
+    return search
