@@ -15,6 +15,7 @@ from bot.knowledge.faq import FaqEntry
 from bot.knowledge.hub_text import describe_search
 from bot.knowledge.hubs import HubSearch
 from bot.knowledge.matching import MatchResult
+from bot.knowledge.place_names import DIRECTIONS
 from bot.knowledge.text import fold
 
 # A message with one of these words that names a place is a hub search, in every channel.
@@ -26,10 +27,13 @@ HUB_FINDER_ENTRY = "hub-finder"
 _HUB_LOOKUP = re.compile(
     r"\b(which|what|whats|wat|wich)\b(\s+\S+){0,6}?\s+hubs?\b|\bhubs?\s+(for|covers?|"
     r"covering|serves?|serving|near|in|are we|am i|is (it|ours|ours now))\b|"
-    r"\blead schools?\b|\brun from\b|\bwho (leads|runs)\b|\bled by\b|\bis it still\b|"
-    r"\b(our|my|local|nearest) (local )?(maths )?hub\b"
+    r"\blead schools?\b|\brun (from|by)\b|\bwho (leads|runs)\b|\bled by\b|\bis it still\b|"
+    r"\b(our|my|local|nearest) (local )?(maths )?hub\b|"
+    # "is there even a hub down here", "any maths hub near us"
+    r"\b(is there|are there|any)( \w+)? (a )?(maths )?hubs?\b|\bhubs? (down|up|round|around|over|out) here\b"
 )
 _SHORT_HUB_QUESTION = 5
+_HUB_SUFFIX = re.compile(r"\s+(maths\s+)?hub$")
 # Entries about the hub directory itself (new hubs, a region's hubs, a renamed hub): a
 # message the knowledge base reads as one of these, and which names a place or hub, is
 # answered better by the finder when it asks which hub or who leads one.
@@ -60,8 +64,14 @@ def hub_reply(
     )
     about_hubs = _about_the_hubs(result)
     search = _where_the_school_is(knowledge, question)
-    if search is None and (hub_worded or (about_hubs and _ASKS_WHO_LEADS.search(fold(question)))):
+    asks_who = about_hubs and _ASKS_WHO_LEADS.search(fold(question))
+    if search is None and (hub_worded or asks_who):
         search = _hub_search(knowledge, question, about_hubs=about_hubs)
+    hubbish = any(e.id.startswith("hub") for e in (*result.entries, *result.suggestions))
+    if search is None and result.tier != "confident" and hubbish:
+        # "is Solent running work groups in Portsmouth this year?" is not one: the knowledge
+        # base sees no hub question in it.
+        search = _place_beside_a_hub_name(knowledge, question)
     if search is None:
         return None
     try:
@@ -98,13 +108,34 @@ def _about_the_hubs(result: MatchResult) -> bool:
 
 def _hub_search(knowledge: Knowledge, question: str, *, about_hubs: bool) -> HubSearch | None:
     """ "Which hub covers Reading?", "Jurassic Maths Hub lead school?": the finder's search,
-    when the message asks which hub (or is short) and names a place or hub."""
+    when the message asks which hub (or is short) and names a place or hub; a misspelt
+    place ("maths hub for birkenhed?") is offered as the finder's guess."""
     folded = fold(question)
-    if not (about_hubs or HUB_WORDS & set(folded.split())) or not (
-        _HUB_LOOKUP.search(folded) or len(folded.split()) <= _SHORT_HUB_QUESTION
-    ):
+    asks = _HUB_LOOKUP.search(folded) or len(folded.split()) <= _SHORT_HUB_QUESTION
+    if not (asks and (about_hubs or HUB_WORDS & set(folded.split()))):
         return None
     search = knowledge.finder.find(question)
-    if search.status not in ("found", "ambiguous", "outside"):
+    if search.status not in ("found", "ambiguous", "outside", "suggested"):
         return None
     return search
+
+
+def _place_beside_a_hub_name(knowledge: Knowledge, question: str) -> HubSearch | None:
+    """A place named beside a hub's name (current or former) is a question about that
+    place's hub: "we're in grays. our old paperwork says matrix essex and herts - still
+    right?".  The hub's own name is no such place: "how many places has South Yorkshire
+    Maths Hub got?" names no place once "south yorkshire maths hub" is taken out."""
+    padded = f" {fold(question)} "
+    named = False
+    for hub in knowledge.finder.directory.hubs:
+        for name in (hub.name, *hub.former_names):
+            key = _HUB_SUFFIX.sub("", fold(name))
+            # "Central" alone is a word ("are the central events in london?"), not a hub.
+            bare = (f" {key} ",) if key not in DIRECTIONS else ()
+            for form in (f" {key} maths hub ", f" {key} hub ", *bare):
+                if form in padded:
+                    padded, named = padded.replace(form, " "), True
+    if not named or not padded.strip():
+        return None
+    search = knowledge.finder.find(padded.strip())
+    return search if search.status in ("found", "ambiguous") else None

@@ -377,6 +377,13 @@ def test_phrasings_found_by_a_held_out_set(
         # A message that only says where the school is: its hub, as in the chat.
         ("we're on the isle of wight", "Solent"),
         ("our school is in leeds", "West Yorkshire"),
+        # A misspelt place is offered as the finder's guess; lower-case Crewe is a town;
+        # "is there even a hub"; a place beside a hub's name asks about the place.
+        ("maths hub for birkenhed?", "Did you mean Birkenhead?"),
+        ("crewe academy here, which maths hub should we be talking to", "Cheshire and Wirral"),
+        ("cornwall - is there even a hub down here", "Cornwall and West Devon"),
+        ("is the kent hub the one run by a grammar in rochester?", "Kent and Medway"),
+        ("we're in grays. our old paperwork says matrix essex and herts - still right?", "Venn"),
     ],
 )
 def test_hub_questions_are_answered_by_the_hub_finder_in_every_channel(
@@ -393,6 +400,8 @@ def test_hub_questions_are_answered_by_the_hub_finder_in_every_channel(
     [
         "how many places has south yorkshire maths hub got for cohort 11?",
         "whats the split between the central days and the stuff you do with the hub?",
+        "are the central events in london",
+        "is solent maths hub running work groups in portsmouth this year",
     ],
 )
 def test_a_question_about_a_hub_is_not_a_hub_search(knowledge: Knowledge, question: str) -> None:

@@ -119,10 +119,9 @@ def describe_search(search: HubSearch) -> str:
         )
     first, *others = search.hubs
     if search.status == "suggested":
-        lines = [
-            f'I don\'t know a place called "{shown}". Did you mean {search.recognised}? '
-            "If so, its Maths Hub is:",
-        ]
+        # A sentence ("maths hub for birkenhed?") is not the place's name: only the guess.
+        unknown = f'I don\'t know a place called "{shown}". ' if len(shown.split()) <= 3 else ""
+        lines = [f"{unknown}Did you mean {search.recognised}? If so, its Maths Hub is:"]
     elif search.recognised and fold(search.recognised) in _hub_names(first):
         # "is Jurassic still a hub": the place found is the hub itself.
         lines = ["Here is what I know of that Maths Hub:"]

@@ -149,8 +149,9 @@ FILLER = frozenset(
         "one",
     ]
 )
-# Place names that are also ordinary words: inside a sentence they count only when written
-# with a capital ("a school in Reading", not "reading about hubs").
+# Place names that are also ordinary words or first names: inside a sentence they count only
+# when written with a capital ("a school in Reading", not "reading about hubs").  A name
+# that is no English word (Crewe, Poole, Looe) counts in lower case too: "crewe academy here".
 COMMON_WORDS = frozenset(
     [
         "march",
@@ -166,16 +167,10 @@ COMMON_WORDS = frozenset(
         "ware",
         "wem",
         "hale",
-        "hyde",
         "bury",
-        "kirkby",
-        "poole",
-        "crewe",
         "leigh",
-        "thame",
         "eye",
         "diss",
-        "looe",
         "rye",
         "hull",
     ]
