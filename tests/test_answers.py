@@ -479,3 +479,26 @@ def test_a_short_message_about_a_word_the_documents_never_use_is_not_guessed_at(
     # and come back?" is no reason to offer that answer as likely.
     answer = answer_question(knowledge, "im on maternity leave can i apply", TODAY)
     assert answer.tier == "decline", answer.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        # No document speaks of a 2026/27 Work Group: 2019/20's deadline is a near miss.
+        "is there a tfm work group running 2026/27 and when do EoIs close?",
+        # Cohorts are the Specialist Programme's: the size of a Work Group is no answer.
+        "cohort 1 - how big was it and when did it kick off",
+    ],
+)
+def test_a_period_or_programme_the_entry_is_not_about_is_a_near_miss(
+    knowledge: Knowledge, question: str
+) -> None:
+    answer = answer_question(knowledge, question, TODAY)
+    assert answer.tier == "decline", answer.text
+
+
+def test_ncetm_logins_are_the_usernames_the_eoi_asks_for(knowledge: Knowledge) -> None:
+    question = "two of our lot dont have NCETM logins. is that a problem for the work group form"
+    answer = answer_question(knowledge, question, TODAY)
+    assert answer.answered and answer.entry is not None, answer.text
+    assert answer.entry.id == "eoi-ncetm-username"

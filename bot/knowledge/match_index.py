@@ -208,7 +208,10 @@ class MatchIndex:
         found = mentions(question, {})
         tokens = set(self.query_tokens(question))
         cues = frozenset((t, p) for t, p in self.programme_cues.items() if t in tokens)
-        programmes = frozenset(p for _, p in cues)
+        # Cohorts are the Specialist Programme's ("cohort 1 - how big was it?"); Work Groups
+        # have none.
+        named = {p for _, p in cues} | ({"specialist"} if found.cohorts else set())
+        programmes = frozenset(named)
         return Mentions(programmes, found.years, found.cohorts, cues)
 
     # -- scoring ----------------------------------------------------------------------------

@@ -106,6 +106,14 @@ def year_label(found: re.Match[str]) -> str:
     return f"20{found.group(1)}/{found.group(2)}"
 
 
+def years_in(text: str) -> set[str]:
+    return {year_label(m) for m in YEAR.finditer(text)}
+
+
+def cohorts_in(text: str) -> set[str]:
+    return set(COHORT.findall(fold(text)))
+
+
 def mentions(text: str, cues: dict[str, str]) -> Mentions:
     """The programmes (via ``cues``: token -> programme), years and cohorts ``text`` names."""
     folded = fold(text)

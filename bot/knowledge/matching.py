@@ -43,7 +43,7 @@ from bot.knowledge.faq import FaqBase, FaqEntry
 from bot.knowledge.match_family import MAX_ANSWERS, for_programmes, other_programmes_fact
 from bot.knowledge.match_index import MatchIndex
 from bot.knowledge.match_units import Unit, asked_at, message_units
-from bot.knowledge.match_words import COHORT, Mentions, Normaliser
+from bot.knowledge.match_words import Mentions, Normaliser, cohorts_in, years_in
 from bot.knowledge.self_entry import SELF_ENTRIES, SELF_SYNONYMS
 from bot.knowledge.text import fold
 
@@ -79,7 +79,7 @@ _ASKS_WHEN = re.compile(
     r"^(so |and |but |ok |also )?(when|whens|what time)\b|\b(what|which|the|actual|exact) dates?\b|"
     r"\bdates? (of|for)\b|\bby when\b"
 )
-_ASKS_COUNT = re.compile(r"\bhow (many|much)\b|\bnumber of\b")
+_ASKS_COUNT = re.compile(r"\bhow (many|much|big|large)\b|\bnumber of\b")
 INTENT_FACTOR = 0.75
 
 
@@ -153,21 +153,22 @@ class FaqMatcher:
         unknown = self._unknown_period(named)
         for index in best:
             best[index] *= self._programme_factor(index, named)
-            # An unknown period, or an entry about another cohort than the one named
+            # An unknown period, or an entry about another cohort or year than the one named
             # ("deadline for cohort 10?" is not answered by Cohort 11's date as if it were).
-            if unknown or self._other_cohort(index, named):
+            if unknown or self._other_period(index, named):
                 best[index] *= UNKNOWN_PERIOD_FACTOR
         # Best first; on a tie the earlier (more general) entry wins.
         return sorted(((s, i) for i, s in best.items()), key=lambda p: (-p[0], p[1]))
 
-    def _other_cohort(self, index: int, named: Mentions) -> bool:
-        if not named.cohorts:
-            return False
+    def _other_period(self, index: int, named: Mentions) -> bool:
+        """Whether the entry is about another cohort or academic year than the one named
+        ("is there a work group running 2026/27?" is not answered by 2019/20's)."""
         entry = self.entries[index]
-        cohorts = set(COHORT.findall(fold(entry.year or "")))
-        # An entry that says something of the cohort named, anywhere, is about it too.
-        told = cohorts | set(COHORT.findall(fold(entry.answer)))
-        return bool(cohorts) and not told & named.cohorts
+        # An entry that says something of the period named, anywhere, is about it too.
+        return any(
+            asked and (own := find(entry.year or "")) and not (own | find(entry.answer)) & asked
+            for asked, find in ((named.cohorts, cohorts_in), (named.years, years_in))
+        )
 
     def _unknown_period(self, named: Mentions) -> bool:
         return bool(

@@ -21,7 +21,7 @@ _GENERAL = """
     literally totally sorry bit quick roughly even still though because anyway guys
     everyone yes yeah ah oh hmm also plus surely definitely probably maybe perhaps
     someone somebody thing things stuff lot lots loads any way go going mean means
-    whether says said well stand stands
+    whether says said well stand stands q
 """
 # Contracted and reflexive pronouns, apostrophes dropped ("we'd" -> "wed").
 _PRONOUNS = """
