@@ -350,6 +350,8 @@ def test_a_second_question_is_answered_for_the_programme_the_message_names(
         ("what does TfM stand for", "teaching for mastery"),
         ("can only one of us do the work group", "two teachers"),
         ("is it 5.5 days central in year 2 as well", "5.5 days"),
+        ("roughly how many secondary mastery specialists are out there now", "Over 1000"),
+        ("where are the half day work group meetings held?", None),  # no venue in the documents
         ("do i need to tell the hub before applying for cohort 11 or just fill in the form", "NCETM website"),
     ],
 )
