@@ -33,12 +33,13 @@ _HUB_LOOKUP = re.compile(
     r"\b(is there|are there|any)( \w+)? (a )?(maths )?hubs?\b|\bhubs? (down|up|round|around|over|out) here\b"
 )
 _SHORT_HUB_QUESTION = 5
+_HUB_TOKENS = frozenset({"hub", "maths"})
 _HUB_SUFFIX = re.compile(r"\s+(maths\s+)?hub$")
 # Entries about the hub directory itself (new hubs, a region's hubs, a renamed hub): a
 # message the knowledge base reads as one of these, and which names a place or hub, is
 # answered better by the finder when it asks which hub or who leads one.
 _HUB_DIRECTORY_ENTRIES = ("hub-new-hubs", "hub-turing-nw", "hubs-")
-_ASKS_WHO_LEADS = re.compile(r"\b(who (leads|runs)|lead schools?|led by|is it still|run from)\b")
+_ASKS_WHO_LEADS = re.compile(r"\b(who (leads|runs)|lead schools?|led by|still|run from)\b")
 # Entries that only say what a hub is or how to find one: a named place answers better.
 _HUB_QUESTIONS = frozenset({HUB_FINDER_ENTRY, "hub-what-is"})
 _LONGEST_PLACE = 5  # words ("Newcastle upon Tyne", "Isle of Wight")
@@ -59,26 +60,48 @@ def hub_reply(
     A hub question the knowledge base does not answer outright ("which hub covers
     Reading?"), or a message that only says where the school is ("we're on the Isle of
     Wight"), is the finder's; "how many places has Solent got?" stays a question."""
-    hub_worded = result.tier != "confident" or (
-        result.entry is not None and result.entry.id in _HUB_QUESTIONS
+    hub_worded = (
+        result.tier != "confident"
+        or (result.entry is not None and result.entry.id in _HUB_QUESTIONS)
+        or _thin_match(knowledge, question)
     )
     about_hubs = _about_the_hubs(result)
     search = _where_the_school_is(knowledge, question)
     asks_who = about_hubs and _ASKS_WHO_LEADS.search(fold(question))
     if search is None and (hub_worded or asks_who):
-        search = _hub_search(knowledge, question, about_hubs=about_hubs)
+        search = _hub_search(knowledge, question, about_hubs=about_hubs, asks=bool(asks_who))
     hubbish = any(e.id.startswith("hub") for e in (*result.entries, *result.suggestions))
     if search is None and result.tier != "confident" and hubbish:
         # "is Solent running work groups in Portsmouth this year?" is not one: the knowledge
         # base sees no hub question in it.
         search = _place_beside_a_hub_name(knowledge, question)
-    if search is None:
+    if search is None or _a_region_the_answer_lists(knowledge, search, result):
         return None
     try:
         entry: FaqEntry | None = knowledge.faq.entry(HUB_FINDER_ENTRY)
     except KeyError:
         entry = None
     return describe_search(search), entry
+
+
+def _a_region_the_answer_lists(
+    knowledge: Knowledge, search: HubSearch, result: MatchResult
+) -> bool:
+    """ "Which hubs are still in the north west?": a region is no place with one hub; the
+    knowledge base's list of the region's hubs answers it."""
+    regions = {fold(hub.region) for hub in knowledge.finder.directory.hubs}
+    return (
+        result.tier == "confident"
+        and result.entry is not None
+        and result.entry.id.startswith("hubs-")
+        and fold(search.recognised or "") in regions
+    )
+
+
+def _thin_match(knowledge: Knowledge, question: str) -> bool:
+    """Whether the knowledge base's match rests on one word besides "hub": place names
+    weigh nothing there, so "hub covering newbury" is matched on "cover" alone."""
+    return len(set(knowledge.matcher.query_tokens(question)) - _HUB_TOKENS) <= 1
 
 
 def _where_the_school_is(knowledge: Knowledge, question: str) -> HubSearch | None:
@@ -106,12 +129,14 @@ def _about_the_hubs(result: MatchResult) -> bool:
     return best is not None and best.id.startswith(_HUB_DIRECTORY_ENTRIES)
 
 
-def _hub_search(knowledge: Knowledge, question: str, *, about_hubs: bool) -> HubSearch | None:
+def _hub_search(
+    knowledge: Knowledge, question: str, *, about_hubs: bool, asks: bool
+) -> HubSearch | None:
     """ "Which hub covers Reading?", "Jurassic Maths Hub lead school?": the finder's search,
     when the message asks which hub (or is short) and names a place or hub; a misspelt
     place ("maths hub for birkenhed?") is offered as the finder's guess."""
     folded = fold(question)
-    asks = _HUB_LOOKUP.search(folded) or len(folded.split()) <= _SHORT_HUB_QUESTION
+    asks = asks or bool(_HUB_LOOKUP.search(folded)) or len(folded.split()) <= _SHORT_HUB_QUESTION
     if not (asks and (about_hubs or HUB_WORDS & set(folded.split()))):
         return None
     search = knowledge.finder.find(question)
