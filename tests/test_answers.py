@@ -352,6 +352,8 @@ def test_a_second_question_is_answered_for_the_programme_the_message_names(
         ("is it 5.5 days central in year 2 as well", "5.5 days"),
         ("roughly how many secondary mastery specialists are out there now", "Over 1000"),
         ("when did mobius start", "September 2020"),
+        # "C11" is Cohort 11: the Specialist's date alone, not the Work Groups' beside it.
+        ("when do c11 apps close", "23 April 2026"),
         ("where are the half day work group meetings held?", None),  # no venue in the documents
         ("do i need to tell the hub before applying for cohort 11 or just fill in the form", "NCETM website"),
     ],
@@ -511,3 +513,8 @@ def test_ncetm_logins_are_the_usernames_the_eoi_asks_for(knowledge: Knowledge) -
     answer = answer_question(knowledge, question, TODAY)
     assert answer.answered and answer.entry is not None, answer.text
     assert answer.entry.id == "eoi-ncetm-username"
+
+
+def test_c11_names_cohort_11(knowledge: Knowledge) -> None:
+    answer = answer_question(knowledge, "when do c11 apps close", TODAY)
+    assert [e.id for e in answer.entries] == ["specialist-closing-date"], answer.text

@@ -17,7 +17,10 @@ from bot.knowledge.text import TEXT_SPEAK, fold, stem
 MAX_QUERY_CHARS = 500
 YEAR = re.compile(r"\b(?:20)?(1[4-9]|[23][0-9])\s*[/-]\s*(?:20)?(1[5-9]|[23][0-9])\b")
 # Also the common misspellings ("deadlne for cohrot 11").
-COHORT = re.compile(r"\b(?:cohort|cohrot|cohot|cohart|cohrt|chort|cohorot)\s*(\d{1,2})\b")
+# "C11" is how busy people write Cohort 11.
+COHORT = re.compile(
+    r"\b(?:(?:cohort|cohrot|cohot|cohart|cohrt|chort|cohorot)\s*|c(?=1[0-9]\b))(\d{1,2})\b"
+)
 
 _MONTH = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
