@@ -518,3 +518,29 @@ def test_ncetm_logins_are_the_usernames_the_eoi_asks_for(knowledge: Knowledge) -
 def test_c11_names_cohort_11(knowledge: Knowledge) -> None:
     answer = answer_question(knowledge, "when do c11 apps close", TODAY)
     assert [e.id for e in answer.entries] == ["specialist-closing-date"], answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "entry"),
+    [
+        (
+            "ive been teaching maths for 18 months now since my ECT year ended, should i go "
+            "for it this round or hold off another year?",
+            "specialist-two-years-experience",
+        ),
+        ("cohort 2 - when were they supposed to begin with other schools", "history-earlier-cohorts"),
+    ],
+)
+def test_a_word_only_one_entry_uses_makes_a_diluted_message_a_likely_answer(
+    knowledge: Knowledge, question: str, entry: str
+) -> None:
+    answer = answer_question(knowledge, question, TODAY)
+    assert answer.tier == "likely" and answer.entry is not None, answer.text
+    assert answer.entry.id == entry
+
+
+def test_a_distinctive_word_of_the_other_programme_is_still_a_near_miss(
+    knowledge: Knowledge,
+) -> None:
+    answer = answer_question(knowledge, "are travel costs covered for work group meetings", TODAY)
+    assert answer.tier == "decline", answer.text

@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from bot.knowledge.faq import FaqBase, FaqEntry
 from bot.knowledge.match_family import MAX_ANSWERS, for_programmes, other_programmes_fact
 from bot.knowledge.match_index import MatchIndex
+from bot.knowledge.match_leader import clear_leader, distinctive_leader, low_score_excused
 from bot.knowledge.match_units import Unit, asked_at, message_units
 from bot.knowledge.match_words import Mentions, Normaliser, cohorts_in, years_in
 from bot.knowledge.self_entry import SELF_ENTRIES, SELF_SYNONYMS
@@ -53,16 +54,6 @@ from bot.knowledge.text import fold
 CONFIDENT = 60
 LIKELY = 50
 SUGGEST = 22
-# A long message scores lower than a short one (its context counts against each clause),
-# so an entry far ahead of every other is read as likely from a lower score: it is shown
-# as "I think you're asking about ...", with the alternatives, never as the answer.
-CLEAR_LEADER = 40
-CLEAR_GAP = 15
-# A short message that scores low because of a word the knowledge base does not know ("im
-# on maternity leave can i apply": one word in three) is declined, not guessed at: that
-# word is what it asks about.  A quarter of unknown words, or a long message, is excused.
-CLEAR_LEADER_TOKENS = 8
-CLEAR_LEADER_UNKNOWN = 0.25
 # A second question in the same message is answered from a lower score: it is judged
 # partly against the first question, which it does not explain.
 SECOND_QUESTION = 47
@@ -71,8 +62,6 @@ MAX_SUGGESTIONS = 3
 # all) but has to beat the named programme's entries clearly.
 OTHER_PROGRAMME_FACTOR = 0.72
 UNKNOWN_PERIOD_FACTOR = 0.85
-
-
 # What kind of fact a question asks for, and how an answer that gives one reads.  An
 # entry whose answer holds no date does not answer "when ...?", however close its words.
 _ASKS_WHEN = re.compile(
@@ -175,19 +164,29 @@ class FaqMatcher:
             (named.cohorts - self.words.known_cohorts) or (named.years - self.words.known_years)
         )
 
-    def _clear_leader(
+    def _worth_a_guess(
         self, ranked: list[tuple[float, int]], units: list[Unit], named: Mentions
     ) -> bool:
-        """One entry far ahead of every other, in a message with no near-miss sign."""
-        top = ranked[0][0]
-        second = ranked[1][0] if len(ranked) > 1 else 0.0
-        near_miss = bool(set(units[0].tokens) & self.words.off_domain) or self._unknown_period(
-            named
+        """A low score still worth offering as likely (see :mod:`match_leader`)."""
+        if set(units[0].tokens) & self.words.off_domain or self._unknown_period(named):
+            return False  # a near miss
+        if not low_score_excused(self.words, units):
+            return False
+        if clear_leader(ranked):
+            return True
+        top = ranked[0][1]
+        return (
+            self._programme_factor(top, named) == 1.0
+            and not self._other_period(top, named)
+            and not self._lacks_asked_fact(top, units[0])
+            and distinctive_leader(self.words, ranked, units)
         )
-        tokens = units[0].tokens
-        unknown = sum(t not in self.words.idf and t not in self.words.answer_only for t in tokens)
-        excused = unknown < CLEAR_LEADER_UNKNOWN * len(tokens) or len(tokens) >= CLEAR_LEADER_TOKENS
-        return excused and not near_miss and top >= CLEAR_LEADER and top - second >= CLEAR_GAP
+
+    def _lacks_asked_fact(self, index: int, unit: Unit) -> bool:
+        folded = fold(unit.text)
+        when = _ASKS_WHEN.search(folded) and index in self.words.without_date
+        count = _ASKS_COUNT.search(folded) and index in self.words.without_count
+        return bool(when or count)
 
     def _check_intent(self, unit: Unit) -> None:
         """Lower entries whose answer lacks the kind of fact the unit asks for."""
@@ -232,7 +231,7 @@ class FaqMatcher:
         top_score, top_index = ranked[0]
         score = round(top_score)
         top = self.entries[top_index]
-        if score < LIKELY and not self._clear_leader(ranked, units, named):
+        if score < LIKELY and not self._worth_a_guess(ranked, units, named):
             suggestions = tuple(
                 self.entries[i] for s, i in ranked[:MAX_SUGGESTIONS] if s >= SUGGEST
             )
