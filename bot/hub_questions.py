@@ -60,12 +60,15 @@ def hub_reply(
     A hub question the knowledge base does not answer outright ("which hub covers
     Reading?"), or a message that only says where the school is ("we're on the Isle of
     Wight"), is the finder's; "how many places has Solent got?" stays a question."""
+    about_hubs = _about_the_hubs(result)
+    # The finder is only asked when the message says "hub" or reads as a hub question, so
+    # the (second) tokenising of _thin_match is only done then, not for every answer.
+    could_be_hub = about_hubs or bool(HUB_WORDS & set(fold(question).split()))
     hub_worded = (
         result.tier != "confident"
         or (result.entry is not None and result.entry.id in _HUB_QUESTIONS)
-        or _thin_match(knowledge, question)
+        or (could_be_hub and _thin_match(knowledge, question))
     )
-    about_hubs = _about_the_hubs(result)
     search = _where_the_school_is(knowledge, question)
     asks_who = about_hubs and _ASKS_WHO_LEADS.search(fold(question))
     if search is None and (hub_worded or asks_who):
